@@ -1,0 +1,42 @@
+"""Production: every secret comes from the environment, and nothing starts without them."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+# Checked before the base settings load: without DATABASE_URL they would start an embedded database.
+_missing = [
+    name
+    for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "PLATFORM_DOMAIN")
+    if not os.environ.get(name, "").strip()
+]
+if _missing:
+    raise ImproperlyConfigured(f"Production needs these environment variables: {', '.join(_missing)}")
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
+
+DEBUG = False
+
+SECRET_KEY = env.str("SECRET_KEY")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+if env.str("SENTRY_DSN", default=""):
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=env.str("SENTRY_DSN"), send_default_pii=False)
+SITE_SCHEME = env.str("SITE_SCHEME", default="https")

@@ -1,0 +1,22 @@
+"""URLs of the platform host (public schema): the platform page, its admin and the platform API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shared_apps.accounts.urls import platform_urlpatterns as account_urls
+from shared_apps.core import views as core_views
+from tenants.views import PlatformHomeView
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/platform/", include("tenants.urls")),
+    path("api/", include(account_urls)),
+    path("", PlatformHomeView.as_view(), name="platform-home"),
+]
+
+handler404 = "shared_apps.core.views.not_found"
+handler500 = "shared_apps.core.views.server_error"

@@ -1,0 +1,18 @@
+"""URLs of a studio's host."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shared_apps.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/", include("shared_apps.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("tenant_apps.site.urls")),
+]
+
+handler404 = "shared_apps.core.views.not_found"
+handler500 = "shared_apps.core.views.server_error"

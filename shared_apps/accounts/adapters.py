@@ -1,0 +1,31 @@
+from email.utils import formataddr
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.db import connection
+
+from shared_apps.accounts.emails import sender_name
+from shared_apps.accounts.models import Role
+from tenants.models import Studio
+
+
+class StudioAccountAdapter(DefaultAccountAdapter):
+    """allauth's web pages and mails, white-labelled: they speak in the studio's name, never the platform's."""
+
+    def is_open_for_signup(self, request) -> bool:
+        # Anyone may become a client of a studio; nobody signs up to the platform itself.
+        return isinstance(connection.tenant, Studio)
+
+    def save_user(self, request, user, form, commit=True):
+        user.role = Role.CLIENT
+        return super().save_user(request, user, form, commit=commit)
+
+    def get_from_email(self) -> str:
+        return formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL))
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{sender_name()}] {subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        context.setdefault("studio", connection.tenant if isinstance(connection.tenant, Studio) else None)
+        super().send_mail(template_prefix, email, context)

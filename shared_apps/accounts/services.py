@@ -1,0 +1,183 @@
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from shared_apps.accounts.emails import send_account_mail_on_commit
+from shared_apps.accounts.models import Role, User, UserManager
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed
+from tenants.models import Studio, studio_url
+
+
+class InvalidCredentials(ApplicationError):
+    code = "invalid_credentials"
+    message = "Unable to log in with the email and password provided."
+
+
+class InvalidResetLink(ApplicationError):
+    code = "invalid_token"
+    message = "This password reset link is invalid or has expired."
+
+
+EMAIL_TAKEN = "An account with this email already exists."
+
+
+def _validate_password(password: str, *, user: User, field: str = "password") -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationFailed(fields={field: list(error.messages)}) from error
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str | None = None,
+    role: str = Role.CLIENT,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+) -> User:
+    """Create an account in the current schema; without a password the account can only be entered by
+    following an invitation or reset link."""
+    user = User(
+        email=UserManager.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=role,
+    )
+    if User.objects.filter(email__iexact=user.email).exists():
+        raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+    if password:
+        _validate_password(password, user=user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        user.full_clean(exclude=["password"], validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationFailed(fields=error.message_dict) from error
+    try:
+        # The case-insensitive unique constraint settles two sign-ups racing for one address.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValidationFailed(fields={"email": [EMAIL_TAKEN]}) from error
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    return user
+
+
+def token_for(user: User) -> Token:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+@transaction.atomic
+def client_register(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> User:
+    return user_create(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=Role.CLIENT,
+    )
+
+
+def user_login(*, request, email: str, password: str) -> tuple[User, Token]:
+    user = authenticate(request, email=UserManager.normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return user, token_for(user)
+
+
+def user_logout(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, first_name: str | None = None, last_name: str | None = None, phone=None
+) -> User:
+    for field, value in (("first_name", first_name), ("last_name", last_name), ("phone", phone)):
+        if value is not None:
+            setattr(user, field, value)
+    user.save(update_fields=["first_name", "last_name", "phone", "updated"])
+    return user
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str) -> Token:
+    """Set a new password and rotate the API token, so a stolen token dies with the old password."""
+    if not user.check_password(old_password):
+        raise ValidationFailed(fields={"old_password": ["The current password is not correct."]})
+    _validate_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated"])
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def _set_password_link(*, user: User, request=None) -> str:
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return studio_url(connection.tenant, path)
+
+
+def password_reset_request(*, email: str, request=None) -> None:
+    """Mail a reset link when the address has an active account; say nothing either way (no enumeration)."""
+    user = User.objects.filter(email__iexact=UserManager.normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    link = _set_password_link(user=user, request=request)
+    send_account_mail_on_commit(
+        template="password_reset", to=user.email, context={"user": user, "link": link}
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    try:
+        user = User.objects.select_for_update().get(pk=url_str_to_user_pk(uid), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError) as error:
+        raise InvalidResetLink() from error
+    if not default_token_generator.check_token(user, token):
+        raise InvalidResetLink()
+    _validate_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated"])
+    # Whoever held a token before the reset loses it.
+    Token.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
+    return user
+
+
+@transaction.atomic
+def staff_invite(
+    *, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None, request=None
+) -> User:
+    """Create a staff account without a password and mail its holder a link to choose one."""
+    if role not in (Role.OWNER, Role.MANAGER, Role.TRAINER):
+        raise ValidationFailed(fields={"role": ["Staff accounts are owners, managers or trainers."]})
+    user = user_create(email=email, first_name=first_name, last_name=last_name, role=role)
+    link = _set_password_link(user=user, request=request)
+    studio = connection.tenant if isinstance(connection.tenant, Studio) else None
+    context = {
+        "user": user,
+        "link": link,
+        "invited_by": invited_by,
+        "role": user.get_role_display(),
+        "studio": studio,
+    }
+    send_account_mail_on_commit(template="invitation", to=user.email, context=context)
+    return user

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from shared_apps.accounts import api
+
+urlpatterns = [
+    path("users/register/", api.RegisterApi.as_view(), name="user-register"),
+    path("users/login/", api.LoginApi.as_view(), name="user-login"),
+    path("users/logout/", api.LogoutApi.as_view(), name="user-logout"),
+    path("users/me/", api.MeApi.as_view(), name="user-me"),
+    path("users/change-password/", api.ChangePasswordApi.as_view(), name="user-change-password"),
+    path("users/password-reset/", api.PasswordResetApi.as_view(), name="user-password-reset"),
+    path(
+        "users/password-reset/confirm/",
+        api.PasswordResetConfirmApi.as_view(),
+        name="user-password-reset-confirm",
+    ),
+    path("staff/", api.StaffApi.as_view(), name="staff"),
+]
+
+# The platform host has accounts too (platform admins), but no sign-up, reset or staff.
+platform_urlpatterns = [
+    path("users/login/", api.LoginApi.as_view(), name="user-login"),
+    path("users/logout/", api.LogoutApi.as_view(), name="user-logout"),
+    path("users/me/", api.MeApi.as_view(), name="user-me"),
+]

@@ -1,0 +1,92 @@
+"""One error type for domain code and one JSON shape for every API error: {"code", "detail", "fields"}."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApplicationError(Exception):
+    """Raised by services and selectors; the API turns it into an error response with a stable code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None):
+        self.message = message or self.message
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+    message = "Invalid input."
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "Not found."
+
+
+class Forbidden(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    message = "You do not have permission to perform this action."
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    return {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def _messages(detail) -> list[str] | dict:
+    if isinstance(detail, dict):
+        return {key: _messages(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if any(isinstance(item, dict) for item in detail):
+            return [_messages(item) for item in detail]
+        return [str(item) for item in detail]
+    return [str(detail)]
+
+
+def _validation_response(detail) -> tuple[str, dict]:
+    if isinstance(detail, dict):
+        fields = _messages(detail)
+        general = fields.pop("non_field_errors", None)
+        if general:
+            return general[0], fields
+        return "Invalid input.", fields
+    messages = _messages(detail)
+    return (messages[0] if messages else "Invalid input."), {}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail, fields = _validation_response(exc.detail)
+        response.data = error_body("invalid", detail, fields)
+    else:
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        response.data = error_body(code, str(exc.detail))
+    return response

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from tenant_apps.site import views
+
+urlpatterns = [path("", views.LandingView.as_view(), name="landing")]

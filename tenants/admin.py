@@ -1,0 +1,116 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from shared_apps.core.exceptions import ApplicationError
+from tenants import services
+from tenants.models import Domain, Studio
+from tenants.themes import available_themes
+
+
+class StudioCreationForm(forms.ModelForm):
+    """Onboarding from the admin goes through the same provisioning service as the API and the command."""
+
+    owner_email = forms.EmailField()
+    owner_password = forms.CharField(
+        required=False, widget=forms.PasswordInput, help_text="Leave empty to mail the owner a link instead."
+    )
+    owner_first_name = forms.CharField(required=False)
+    owner_last_name = forms.CharField(required=False)
+
+    class Meta:
+        model = Studio
+        fields = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
+        widgets = {"theme": forms.Select(choices=[])}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].widget.choices = [(theme, theme) for theme in available_themes()]
+
+    def _post_clean(self):
+        # The provisioning service validates the whole studio (the model alone would want a schema name).
+        if self.errors:
+            return
+        try:
+            services.studio_validate(**self.cleaned_data)
+        except ApplicationError as error:
+            for field, problems in error.fields.items():
+                self.add_error(field if field in self.fields else None, problems)
+
+    def save(self, commit=True):
+        try:
+            return services.studio_create(
+                **{name: self.cleaned_data.get(name) for name in self.Meta.fields},
+                owner_email=self.cleaned_data["owner_email"],
+                owner_password=self.cleaned_data.get("owner_password") or None,
+                owner_first_name=self.cleaned_data.get("owner_first_name", ""),
+                owner_last_name=self.cleaned_data.get("owner_last_name", ""),
+            )
+        except ApplicationError as error:
+            raise ValidationError(error.fields or error.message) from error
+
+    def save_m2m(self):
+        pass
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+@admin.register(Studio)
+class StudioAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "schema_name", "theme", "status", "created"]
+    list_filter = ["status", "theme"]
+    search_fields = ["name", "slug", "domains__domain"]
+    readonly_fields = ["schema_name", "slug", "created", "updated"]
+    actions = ["suspend", "activate"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = StudioCreationForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [
+                *StudioCreationForm.Meta.fields,
+                "owner_email",
+                "owner_password",
+                "owner_first_name",
+                "owner_last_name",
+            ]
+        return [
+            "name",
+            "slug",
+            "schema_name",
+            "theme",
+            "brand_color",
+            "logo",
+            "timezone",
+            "currency",
+            "status",
+            "created",
+            "updated",
+        ]
+
+    def get_inlines(self, request, obj):
+        return [DomainInline] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # A new studio was already created by the form's save(), through the provisioning service.
+
+    @admin.action(description="Suspend the selected studios")
+    def suspend(self, request, queryset):
+        for studio in queryset:
+            services.studio_suspend(studio=studio)
+
+    @admin.action(description="Reactivate the selected studios")
+    def activate(self, request, queryset):
+        for studio in queryset:
+            services.studio_activate(studio=studio)

@@ -1,0 +1,89 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.core.pagination import PageNumberPagination
+from shared_apps.core.permissions import IsPlatformAdmin
+from tenants import services
+from tenants.selectors import studio_list
+from tenants.themes import available_themes
+
+
+class StudioOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    schema_name = serializers.CharField()
+    domains = serializers.SerializerMethodField()
+    theme = serializers.CharField()
+    brand_color = serializers.CharField()
+    timezone = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    created = serializers.DateTimeField()
+
+    def get_domains(self, studio) -> list[str]:
+        return [domain.domain for domain in studio.domains.all()]
+
+
+class StudioListCreateApi(APIView):
+    """Platform admins list and onboard studios (platform host only)."""
+
+    permission_classes = [IsPlatformAdmin]
+
+    class Input(serializers.Serializer):
+        name = serializers.CharField(max_length=120)
+        slug = serializers.CharField(max_length=40)
+        owner_email = serializers.EmailField()
+        owner_password = serializers.CharField(required=False, trim_whitespace=False, write_only=True)
+        owner_first_name = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+        owner_last_name = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+        timezone = serializers.CharField(required=False, default="UTC")
+        theme = serializers.ChoiceField(choices=[], required=False)
+        currency = serializers.CharField(required=False, default="USD", max_length=3)
+        brand_color = serializers.CharField(required=False, default="#2563eb", max_length=7)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["theme"].choices = available_themes()
+
+    @extend_schema(responses=StudioOutput(many=True))
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(studio_list(), request, view=self)
+        return paginator.get_paginated_response(StudioOutput(page, many=True).data)
+
+    @extend_schema(request=Input, responses={201: StudioOutput})
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        studio = services.studio_create(**data.validated_data)
+        return Response(StudioOutput(studio).data, status=status.HTTP_201_CREATED)
+
+
+class StudioDetailApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(responses=StudioOutput)
+    def get(self, request, studio_id: int):
+        return Response(StudioOutput(get_object_or_404(studio_list(), pk=studio_id)).data)
+
+
+class StudioSuspendApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=None, responses=StudioOutput)
+    def post(self, request, studio_id: int):
+        studio = services.studio_suspend(studio=get_object_or_404(studio_list(), pk=studio_id))
+        return Response(StudioOutput(studio).data)
+
+
+class StudioActivateApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=None, responses=StudioOutput)
+    def post(self, request, studio_id: int):
+        studio = services.studio_activate(studio=get_object_or_404(studio_list(), pk=studio_id))
+        return Response(StudioOutput(studio).data)

@@ -1,0 +1,67 @@
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import set_urlconf
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from shared_apps.core.exceptions import error_body
+from tenants.selectors import studio_for_host
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def _refusal(request, *, status: int, code: str, detail: str, template: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body(code, detail), status=status)
+    return HttpResponse(render_to_string(template, {"detail": detail}), status=status)
+
+
+class StudioMiddleware(TenantMainMiddleware):
+    """Host → schema. Platform hosts need no lookup; a studio host is looked up once and then cached.
+
+    Unknown hosts get a 404 that says nothing about which studios exist; a suspended studio's host answers
+    403 to every request, its data untouched.
+    """
+
+    def process_request(self, request):
+        connection.set_schema_to_public()
+        try:
+            host = self.hostname_from_request(request)
+        except DisallowedHost:
+            return self._unknown_host(request)
+
+        if host in settings.PLATFORM_HOSTS:
+            request.tenant = connection.tenant
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return None
+
+        studio = studio_for_host(host=host)
+        if studio is None:
+            return self._unknown_host(request)
+        if not studio.is_active:
+            return _refusal(
+                request,
+                status=403,
+                code="studio_suspended",
+                detail="This site is currently unavailable.",
+                template="tenants/suspended.html",
+            )
+        studio.domain_url = host
+        request.tenant = studio
+        connection.set_tenant(studio)
+        return None
+
+    @staticmethod
+    def _unknown_host(request) -> HttpResponse:
+        return _refusal(
+            request,
+            status=404,
+            code="not_found",
+            detail="There is no site at this address.",
+            template="tenants/unknown_host.html",
+        )

@@ -1,0 +1,110 @@
+import re
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.themes import available_themes
+
+# A slug becomes both a host label (<slug>.<platform domain>) and, with '-' as '_', a PostgreSQL schema name:
+# lower-case letters, digits and single inner hyphens, starting with a letter.
+SLUG_PATTERN = r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$"
+RESERVED_SLUGS = frozenset(
+    {
+        "public",
+        "www",
+        "api",
+        "admin",
+        "platform",
+        "static",
+        "media",
+        "mail",
+        "studio-template",
+        "information-schema",
+    }
+)
+
+
+def validate_slug(value: str) -> None:
+    if not re.fullmatch(SLUG_PATTERN, value or ""):
+        raise ValidationError(
+            "Use lower-case letters, digits and single hyphens, starting with a letter.", code="invalid_slug"
+        )
+    if value in RESERVED_SLUGS or value.startswith("pg-"):
+        raise ValidationError("This name is reserved.", code="reserved_slug")
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone: {value}.", code="invalid_timezone")
+
+
+def validate_theme(value: str) -> None:
+    if value not in available_themes():
+        raise ValidationError(
+            f"Unknown theme: {value}. Choose one of: {', '.join(available_themes())}.", code="invalid_theme"
+        )
+
+
+def schema_name_for(slug: str) -> str:
+    return slug.replace("-", "_")
+
+
+class Studio(TenantMixin):
+    """A fitness studio: one tenant, one PostgreSQL schema."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField(max_length=120)
+    slug = models.CharField(max_length=40, unique=True, validators=[validate_slug])
+    theme = models.CharField(max_length=40, default="classic", validators=[validate_theme])
+    brand_color = models.CharField(
+        max_length=7,
+        default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #2563eb.")],
+    )
+    logo = models.ImageField(upload_to="studio-logos/", blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    # Schemas are cloned from TENANT_BASE_SCHEMA; its only rows are migration bookkeeping, so copy none.
+    clone_mode = "NODATA"
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+def studio_url(studio: Studio, path: str = "/") -> str:
+    """An absolute link to ``path`` on the studio's primary domain, for mails sent outside a request."""
+    from django.conf import settings
+
+    domain = studio.get_primary_domain()
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    return f"{settings.SITE_SCHEME}://{domain}{port}{path}"

@@ -1,0 +1,5 @@
+from django.views.generic import TemplateView
+
+
+class PlatformHomeView(TemplateView):
+    template_name = "platform/home.html"
