@@ -8,6 +8,10 @@ from tenants.models import Domain, Studio
 from tenants.themes import available_themes
 
 
+STUDIO_FIELDS = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
+OWNER_FIELDS = ["owner_email", "owner_password", "owner_first_name", "owner_last_name"]
+
+
 class StudioCreationForm(forms.ModelForm):
     """Onboarding from the admin goes through the same provisioning service as the API and the command."""
 
@@ -20,7 +24,7 @@ class StudioCreationForm(forms.ModelForm):
 
     class Meta:
         model = Studio
-        fields = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
+        fields = STUDIO_FIELDS
         widgets = {"theme": forms.Select(choices=[])}
 
     def __init__(self, *args, **kwargs):
@@ -39,13 +43,8 @@ class StudioCreationForm(forms.ModelForm):
 
     def save(self, commit=True):
         try:
-            return services.studio_create(
-                **{name: self.cleaned_data.get(name) for name in self.Meta.fields},
-                owner_email=self.cleaned_data["owner_email"],
-                owner_password=self.cleaned_data.get("owner_password") or None,
-                owner_first_name=self.cleaned_data.get("owner_first_name", ""),
-                owner_last_name=self.cleaned_data.get("owner_last_name", ""),
-            )
+            fields = {name: self.cleaned_data.get(name) for name in STUDIO_FIELDS + OWNER_FIELDS}
+            return services.studio_create(**{**fields, "owner_password": fields["owner_password"] or None})
         except ApplicationError as error:
             raise ValidationError(error.fields or error.message) from error
 

@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import quote_schema_name, schema_context, schema_exists, tenant_context
 
 from shared_apps.accounts.models import Role, User, UserManager
@@ -94,8 +94,13 @@ def studio_create(
     studio, domain = _studio_build(name=name, slug=slug, **fields)
     owner_email = UserManager.normalize_email(owner_email)
 
-    studio.save(verbosity=0)
-    Domain.objects.create(domain=domain, tenant=studio, is_primary=True)
+    try:
+        # Two requests for one slug both pass validation; the unique indexes let only one of them through.
+        with transaction.atomic():
+            studio.save(verbosity=0)
+            Domain.objects.create(domain=domain, tenant=studio, is_primary=True)
+    except IntegrityError as error:
+        raise ValidationFailed(fields={"slug": ["A studio with this slug already exists."]}) from error
     with tenant_context(studio):
         owner_fields = {"email": owner_email, "first_name": owner_first_name, "last_name": owner_last_name}
         if owner_password:

@@ -250,11 +250,14 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mail goes out through Anymail (SendGrid unless ANYMAIL_BACKEND names another ESP) once its key is set;
+# until then it is printed on the console.
 if env.str("SENDGRID_API_KEY", default=""):
-    EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
     ANYMAIL = {"SENDGRID_API_KEY": env.str("SENDGRID_API_KEY")}
+    _MAIL_BACKEND = env.str("ANYMAIL_BACKEND", default="anymail.backends.sendgrid.EmailBackend")
 else:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    _MAIL_BACKEND = env.str("MAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
 
 # -- i18n ------------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from .base import env
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
@@ -22,3 +22,7 @@ CACHES = {
     }
 }
 REDIS_URL = env.str("REDIS_URL", default="")
+# Static files are served from the source folders; nothing is collected for tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,171 @@
+"""Two studios are created once per session (schemas cloned from the template); every test runs in a
+transaction that is rolled back, so the studios stay empty between tests."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+from django_tenants.utils import schema_context, tenant_context
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from shared_apps.accounts.models import Role
+from tenants.models import Studio
+from tenants.services import studio_create
+from tests.factories import PASSWORD, UserFactory
+
+PLATFORM_HOST = "localhost"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), schema_context("public"):
+        for slug, name, theme in (("alpha", "Alpha Strength", "classic"), ("bravo", "Bravo Yoga", "midnight")):
+            studio_create(
+                name=name,
+                slug=slug,
+                owner_email=f"owner@{slug}.test",
+                owner_password=PASSWORD,
+                theme=theme,
+                timezone="Europe/London",
+            )
+
+
+@pytest.fixture(scope="session")
+def studio_a(django_db_setup, django_db_blocker) -> Studio:
+    with django_db_blocker.unblock(), schema_context("public"):
+        return Studio.objects.get(slug="alpha")
+
+
+@pytest.fixture(scope="session")
+def studio_b(django_db_setup, django_db_blocker) -> Studio:
+    with django_db_blocker.unblock(), schema_context("public"):
+        return Studio.objects.get(slug="bravo")
+
+
+@pytest.fixture(autouse=True)
+def _isolation():
+    """Start every test in the public schema with an empty cache (throttles, host lookups)."""
+    cache.clear()
+    connection.set_schema_to_public()
+    yield
+    cache.clear()
+    connection.set_schema_to_public()
+
+
+def host_of(studio: Studio) -> str:
+    return f"{studio.slug}.localhost"
+
+
+def api_client(host: str, token: str | None = None) -> APIClient:
+    client = APIClient(HTTP_HOST=host)
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def token_of(user, studio: Studio | None = None) -> str:
+    if studio is None:
+        with schema_context("public"):
+            return Token.objects.get_or_create(user=user)[0].key
+    with tenant_context(studio):
+        return Token.objects.get_or_create(user=user)[0].key
+
+
+def make_user(studio: Studio | None, **fields):
+    if studio is None:
+        with schema_context("public"):
+            return UserFactory(**fields)
+    with tenant_context(studio):
+        return UserFactory(**fields)
+
+
+@pytest.fixture
+def anon_a(db, studio_a) -> APIClient:
+    return api_client(host_of(studio_a))
+
+
+@pytest.fixture
+def anon_b(db, studio_b) -> APIClient:
+    return api_client(host_of(studio_b))
+
+
+@pytest.fixture
+def platform_client(db) -> APIClient:
+    return api_client(PLATFORM_HOST)
+
+
+@pytest.fixture
+def owner_a(db, studio_a):
+    with tenant_context(studio_a):
+        from shared_apps.accounts.models import User
+
+        return User.objects.get(email="owner@alpha.test")
+
+
+@pytest.fixture
+def manager_a(db, studio_a):
+    return make_user(studio_a, role=Role.MANAGER, email="manager@alpha.test")
+
+
+@pytest.fixture
+def trainer_a(db, studio_a):
+    return make_user(studio_a, role=Role.TRAINER, email="trainer@alpha.test")
+
+
+@pytest.fixture
+def client_a(db, studio_a):
+    return make_user(studio_a, role=Role.CLIENT, email="client@alpha.test")
+
+
+@pytest.fixture
+def client_b(db, studio_b):
+    return make_user(studio_b, role=Role.CLIENT, email="client@bravo.test")
+
+
+@pytest.fixture
+def platform_admin(db):
+    return make_user(None, email="admin@platform.test", is_staff=True, is_superuser=True, role=Role.OWNER)
+
+
+@pytest.fixture
+def as_user(studio_a):
+    """as_user(user, studio) → an API client on that studio's host, authenticated by the user's token."""
+
+    def build(user, studio: Studio | None = None) -> APIClient:
+        studio = studio or studio_a
+        return api_client(host_of(studio), token_of(user, studio))
+
+    return build
+
+
+def run_in_threads(count: int, target: Callable[[int], object]) -> list:
+    """Run ``target(i)`` in ``count`` threads at once, each on its own database connection; return results.
+
+    The threads commit for real (outside the test's transaction), so callers clean up after them.
+    """
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = target(index)
+        except Exception as error:  # noqa: BLE001 - handed back to the test to assert on
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def run_committed(fn: Callable[[], object]):
+    """Run ``fn`` on a connection of its own, committed at once (cleanup after race tests)."""
+    return run_in_threads(1, lambda _index: fn())[0]
