@@ -193,6 +193,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "TrainerHub API",

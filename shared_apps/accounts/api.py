@@ -1,3 +1,4 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
@@ -178,3 +179,11 @@ class StaffApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.staff_invite(**data.validated_data, invited_by=request.user, request=request)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class StaffDetailApi(APIView):
+    permission_classes = [IsStudioManager]
+
+    @extend_schema(responses=UserOutput)
+    def get(self, request, user_id: int):
+        return Response(UserOutput(get_object_or_404(staff_list(), pk=user_id)).data)
