@@ -33,7 +33,7 @@ class StudioListCreateApi(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    class Input(serializers.Serializer):
+    class StudioListCreateInput(serializers.Serializer):
         name = serializers.CharField(max_length=120)
         slug = serializers.CharField(max_length=40)
         owner_email = serializers.EmailField()
@@ -55,9 +55,9 @@ class StudioListCreateApi(APIView):
         page = paginator.paginate_queryset(studio_list(), request, view=self)
         return paginator.get_paginated_response(StudioOutput(page, many=True).data)
 
-    @extend_schema(request=Input, responses={201: StudioOutput})
+    @extend_schema(request=StudioListCreateInput, responses={201: StudioOutput})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.StudioListCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         studio = services.studio_create(**data.validated_data)
         return Response(StudioOutput(studio).data, status=status.HTTP_201_CREATED)

@@ -46,16 +46,16 @@ class RegisterApi(APIView):
     authentication_classes = []
     throttle_classes = [RegisterThrottle]
 
-    class Input(serializers.Serializer):
+    class RegisterInput(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(write_only=True, trim_whitespace=False)
         first_name = serializers.CharField(max_length=150)
         last_name = serializers.CharField(max_length=150)
         phone = PhoneNumberField(required=False, allow_blank=True)
 
-    @extend_schema(request=Input, responses={201: SessionOutput})
+    @extend_schema(request=RegisterInput, responses={201: SessionOutput})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.client_register(**data.validated_data)
         return Response(session_body(user, services.token_for(user)), status=status.HTTP_201_CREATED)
@@ -66,13 +66,13 @@ class LoginApi(APIView):
     authentication_classes = []
     throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
 
-    class Input(serializers.Serializer):
+    class LoginInput(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(trim_whitespace=False, max_length=4096)
 
-    @extend_schema(request=Input, responses={200: SessionOutput})
+    @extend_schema(request=LoginInput, responses={200: SessionOutput})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         user, token = services.user_login(request=request, **data.validated_data)
         return Response(session_body(user, token))
@@ -86,7 +86,7 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    class Input(serializers.Serializer):
+    class MeInput(serializers.Serializer):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         phone = PhoneNumberField(required=False, allow_blank=True)
@@ -95,25 +95,25 @@ class MeApi(APIView):
     def get(self, request):
         return Response(UserOutput(request.user).data)
 
-    @extend_schema(request=Input, responses=UserOutput)
+    @extend_schema(request=MeInput, responses=UserOutput)
     def patch(self, request):
-        data = self.Input(data=request.data, partial=True)
+        data = self.MeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return Response(UserOutput(user).data)
 
 
 class ChangePasswordApi(APIView):
-    class Input(serializers.Serializer):
+    class ChangePasswordInput(serializers.Serializer):
         old_password = serializers.CharField(trim_whitespace=False)
         new_password = serializers.CharField(trim_whitespace=False)
 
-    class Output(serializers.Serializer):
+    class ChangePasswordOutput(serializers.Serializer):
         token = serializers.CharField()
 
-    @extend_schema(request=Input, responses=Output)
+    @extend_schema(request=ChangePasswordInput, responses=ChangePasswordOutput)
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.ChangePasswordInput(data=request.data)
         data.is_valid(raise_exception=True)
         token = services.password_change(user=request.user, **data.validated_data)
         return Response({"token": token.key})
@@ -124,12 +124,12 @@ class PasswordResetApi(APIView):
     authentication_classes = []
     throttle_classes = [PasswordResetThrottle]
 
-    class Input(serializers.Serializer):
+    class PasswordResetInput(serializers.Serializer):
         email = serializers.EmailField()
 
-    @extend_schema(request=Input, responses={202: None})
+    @extend_schema(request=PasswordResetInput, responses={202: None})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.PasswordResetInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.password_reset_request(email=data.validated_data["email"], request=request)
         return Response(
@@ -143,14 +143,14 @@ class PasswordResetConfirmApi(APIView):
     authentication_classes = []
     throttle_classes = [PasswordResetThrottle]
 
-    class Input(serializers.Serializer):
+    class PasswordResetConfirmInput(serializers.Serializer):
         uid = serializers.CharField(max_length=64)
         token = serializers.CharField(max_length=256)
         new_password = serializers.CharField(trim_whitespace=False)
 
-    @extend_schema(request=Input, responses={204: None})
+    @extend_schema(request=PasswordResetConfirmInput, responses={204: None})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.PasswordResetConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.password_reset_confirm(**data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -161,7 +161,7 @@ class StaffApi(APIView):
 
     permission_classes = [IsStudioManager]
 
-    class Input(serializers.Serializer):
+    class StaffInput(serializers.Serializer):
         email = serializers.EmailField()
         first_name = serializers.CharField(max_length=150)
         last_name = serializers.CharField(max_length=150)
@@ -173,9 +173,9 @@ class StaffApi(APIView):
         page = paginator.paginate_queryset(staff_list(), request, view=self)
         return paginator.get_paginated_response(UserOutput(page, many=True).data)
 
-    @extend_schema(request=Input, responses={201: UserOutput})
+    @extend_schema(request=StaffInput, responses={201: UserOutput})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.StaffInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.staff_invite(**data.validated_data, invited_by=request.user, request=request)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)

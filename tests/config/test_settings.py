@@ -1,0 +1,71 @@
+"""Settings come from the environment: production refuses to start without its secrets; REDIS_URL picks Redis."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps({'cache': settings.CACHES['default']['BACKEND'], 'broker': settings.CELERY_BROKER_URL, "
+    "'key_function': settings.CACHES['default'].get('KEY_FUNCTION'), 'debug': settings.DEBUG}))"
+)
+PRODUCTION = {
+    "SECRET_KEY": "x" * 50,
+    "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
+    "ALLOWED_HOSTS": "trainerhub.app,.trainerhub.app",
+    "PLATFORM_DOMAIN": "trainerhub.app",
+}
+
+
+def _settings(module: str, **env) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if key not in {*PRODUCTION, "REDIS_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": module, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION))
+def test_production_refuses_to_start_without_each_secret(missing):
+    result = _settings("config.settings.production", **{k: v for k, v in PRODUCTION.items() if k != missing})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_starts_with_its_secrets_and_no_debug():
+    result = _settings("config.settings.production", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is False
+
+
+def test_without_redis_url_the_cache_is_local_memory_and_the_broker_is_files():
+    result = _settings("config.settings.local", DATABASE_URL=PRODUCTION["DATABASE_URL"])
+
+    values = json.loads(result.stdout)
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["broker"] == "filesystem://"
+    assert values["key_function"] == "django_tenants.cache.make_key"
+
+
+def test_with_redis_url_both_cache_and_broker_use_redis():
+    result = _settings(
+        "config.settings.local", DATABASE_URL=PRODUCTION["DATABASE_URL"], REDIS_URL="redis://127.0.0.1:6379/3"
+    )
+
+    values = json.loads(result.stdout)
+    assert values["cache"] == "django_redis.cache.RedisCache"
+    assert values["broker"] == "redis://127.0.0.1:6379/3"
+    assert values["key_function"] == "django_tenants.cache.make_key"
