@@ -322,7 +322,7 @@ class EmbeddedPostgres:
             try:
                 with self._connect("postgres"):
                     return
-            except Exception:  # noqa: BLE001 - any failure here means "not ready yet"
+            except Exception:
                 time.sleep(0.2)
         raise EmbeddedPostgresError(f"PostgreSQL did not accept connections in time.\n{self._log_tail()}")
 
@@ -342,9 +342,7 @@ class EmbeddedPostgres:
         from psycopg import sql
 
         with self._connect("postgres") as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [self.database]
-            ).fetchone()
+            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
             if not exists:
                 with contextlib.suppress(Exception):  # created by a concurrent caller in the meantime
                     connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))

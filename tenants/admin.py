@@ -7,7 +7,6 @@ from tenants import services
 from tenants.models import Domain, Studio
 from tenants.themes import available_themes
 
-
 STUDIO_FIELDS = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
 OWNER_FIELDS = ["owner_email", "owner_password", "owner_first_name", "owner_last_name"]
 

@@ -1,10 +1,18 @@
 import re
 import zoneinfo
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
+from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import (
+    get_creation_fakes_migrations,
+    get_tenant_base_schema,
+    get_tenant_database_alias,
+    schema_exists,
+)
 
 from tenants.themes import available_themes
 
@@ -36,8 +44,14 @@ def validate_slug(value: str) -> None:
         raise ValidationError("This name is reserved.", code="reserved_slug")
 
 
+@cache
+def _timezone_names() -> frozenset[str]:
+    # available_timezones() walks the tz database on every call.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _timezone_names():
         raise ValidationError(f"Unknown time zone: {value}.", code="invalid_timezone")
 
 
@@ -78,8 +92,9 @@ class Studio(TenantMixin):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    # Schemas are cloned from TENANT_BASE_SCHEMA; its only rows are migration bookkeeping, so copy none.
-    clone_mode = "NODATA"
+    # Schemas are cloned, rows included, from TENANT_BASE_SCHEMA, whose only rows are its migration history:
+    # a new studio starts with that history and needs no migration recorded one by one.
+    clone_mode = "DATA"
     auto_drop_schema = False
 
     class Meta:
@@ -87,6 +102,22 @@ class Studio(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Clone the template, migration history included, and stop there.
+
+        django-tenants would then run a faked ``migrate`` to record every migration as applied. The copied
+        history already says exactly what the template holds, so that step is skipped: it is most of the
+        cost of a clone, and it would wrongly mark as applied any migration the template had not yet run.
+        """
+        base_schema = get_tenant_base_schema() if get_creation_fakes_migrations() else None
+        if not (sync_schema and base_schema and schema_exists(base_schema)):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode, set_connection=False)
+        connections[get_tenant_database_alias()].set_schema_to_public()
+        return True
 
     @property
     def is_active(self) -> bool:

@@ -140,8 +140,6 @@ def template_schema_sync(*, verbosity: int = 1) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> 'django_migrations'",
             [name],
         )
-        tables = [
-            f"{quote_schema_name(name)}.{connection.ops.quote_name(table)}" for (table,) in cursor.fetchall()
-        ]
+        tables = [f"{quote_schema_name(name)}.{connection.ops.quote_name(table)}" for (table,) in cursor.fetchall()]
         if tables:
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

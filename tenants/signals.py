@@ -26,9 +26,7 @@ def forget_studio_hosts(sender, instance: Studio, **kwargs) -> None:
 @receiver(pre_save, sender=Domain)
 def remember_previous_domain(sender, instance: Domain, **kwargs) -> None:
     instance._previous_domain = (
-        Domain.objects.filter(pk=instance.pk).values_list("domain", flat=True).first()
-        if instance.pk
-        else None
+        Domain.objects.filter(pk=instance.pk).values_list("domain", flat=True).first() if instance.pk else None
     )
 
 

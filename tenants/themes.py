@@ -7,6 +7,4 @@ from django.conf import settings
 
 @cache
 def available_themes() -> tuple[str, ...]:
-    return tuple(
-        sorted(path.name for path in settings.THEMES_DIR.iterdir() if path.is_dir() and path.name != "base")
-    )
+    return tuple(sorted(path.name for path in settings.THEMES_DIR.iterdir() if path.is_dir() and path.name != "base"))

@@ -153,7 +153,7 @@ def run_in_threads(count: int, target: Callable[[int], object]) -> list:
         try:
             barrier.wait()
             results[index] = target(index)
-        except Exception as error:  # noqa: BLE001 - handed back to the test to assert on
+        except Exception as error:
             results[index] = error
         finally:
             connections.close_all()
@@ -169,3 +169,12 @@ def run_in_threads(count: int, target: Callable[[int], object]) -> list:
 def run_committed(fn: Callable[[], object]):
     """Run ``fn`` on a connection of its own, committed at once (cleanup after race tests)."""
     return run_in_threads(1, lambda _index: fn())[0]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A test run that had to start the embedded database stops it again; one it found running stays."""
+    from config import embedded_db
+
+    cluster = embedded_db._project_cluster
+    if cluster is not None and cluster.started_here:
+        cluster.stop()

@@ -236,9 +236,7 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [
-    (f"themes/{path.name}", path / "static")
-    for path in sorted(THEMES_DIR.iterdir())
-    if (path / "static").is_dir()
+    (f"themes/{path.name}", path / "static") for path in sorted(THEMES_DIR.iterdir()) if (path / "static").is_dir()
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -102,9 +102,7 @@ def user_logout(*, user: User) -> None:
 
 
 @transaction.atomic
-def user_update(
-    *, user: User, first_name: str | None = None, last_name: str | None = None, phone=None
-) -> User:
+def user_update(*, user: User, first_name: str | None = None, last_name: str | None = None, phone=None) -> User:
     for field, value in (("first_name", first_name), ("last_name", last_name), ("phone", phone)):
         if value is not None:
             setattr(user, field, value)
@@ -140,9 +138,7 @@ def password_reset_request(*, email: str, request=None) -> None:
     if user is None:
         return
     link = _set_password_link(user=user, request=request)
-    send_account_mail_on_commit(
-        template="password_reset", to=user.email, context={"user": user, "link": link}
-    )
+    send_account_mail_on_commit(template="password_reset", to=user.email, context={"user": user, "link": link})
 
 
 @transaction.atomic

@@ -3,8 +3,9 @@
 import django.core.validators
 import django.db.models.deletion
 import django_tenants.postgresql_backend.base
-import tenants.models
 from django.db import migrations, models
+
+import tenants.models
 
 
 class Migration(migrations.Migration):
@@ -18,9 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "schema_name",
@@ -38,9 +37,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "theme",
-                    models.CharField(
-                        default="classic", max_length=40, validators=[tenants.models.validate_theme]
-                    ),
+                    models.CharField(default="classic", max_length=40, validators=[tenants.models.validate_theme]),
                 ),
                 (
                     "brand_color",
@@ -57,9 +54,7 @@ class Migration(migrations.Migration):
                 ("logo", models.ImageField(blank=True, upload_to="studio-logos/")),
                 (
                     "timezone",
-                    models.CharField(
-                        default="UTC", max_length=64, validators=[tenants.models.validate_timezone]
-                    ),
+                    models.CharField(default="UTC", max_length=64, validators=[tenants.models.validate_timezone]),
                 ),
                 (
                     "currency",
@@ -67,9 +62,7 @@ class Migration(migrations.Migration):
                         default="USD",
                         max_length=3,
                         validators=[
-                            django.core.validators.RegexValidator(
-                                "^[A-Z]{3}$", "Use an ISO 4217 code such as EUR."
-                            )
+                            django.core.validators.RegexValidator("^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")
                         ],
                     ),
                 ),
@@ -93,9 +86,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
                 ("is_primary", models.BooleanField(db_index=True, default=True)),

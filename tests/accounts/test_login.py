@@ -26,11 +26,15 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_generic_answer(anon_
     unknown_email = anon_a.post(URL, {"email": "ghost@alpha.test", "password": "nope"}, format="json")
 
     assert wrong_password.status_code == unknown_email.status_code == 400
-    assert wrong_password.json() == unknown_email.json() == {
-        "code": "invalid_credentials",
-        "detail": "Unable to log in with the email and password provided.",
-        "fields": {},
-    }
+    assert (
+        wrong_password.json()
+        == unknown_email.json()
+        == {
+            "code": "invalid_credentials",
+            "detail": "Unable to log in with the email and password provided.",
+            "fields": {},
+        }
+    )
 
 
 def test_an_inactive_account_cannot_log_in(anon_a, client_a, studio_a):
@@ -61,9 +65,9 @@ def test_missing_fields(anon_a):
 
 def test_attempts_on_one_account_are_limited_whatever_the_address(anon_a, client_a):
     codes = [
-        api_client("alpha.localhost").post(
-            URL, {"email": client_a.email, "password": "guess"}, format="json", REMOTE_ADDR=f"10.0.0.{attempt}"
-        ).status_code
+        api_client("alpha.localhost")
+        .post(URL, {"email": client_a.email, "password": "guess"}, format="json", REMOTE_ADDR=f"10.0.0.{attempt}")
+        .status_code
         for attempt in range(7)
     ]
 

@@ -65,9 +65,7 @@ def test_the_link_opens_the_studios_own_set_password_page(anon_a, client_a, djan
     assert 'name="password1"' in page.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("uid", "token"), [("zz", "bad-token"), ("", "x"), ("!!", "x"), ("1", "x" * 300)]
-)
+@pytest.mark.parametrize(("uid", "token"), [("zz", "bad-token"), ("", "x"), ("!!", "x"), ("1", "x" * 300)])
 def test_bad_links_are_refused(anon_a, uid, token):
     response = anon_a.post(CONFIRM, {"uid": uid, "token": token, "new_password": "Fresh-Start-2026"}, format="json")
 
@@ -100,4 +98,6 @@ def test_a_link_from_one_studio_is_worthless_on_another(
     )
 
     assert response.status_code == 400
-    assert anon_b.post("/api/users/login/", {"email": client_b.email, "password": "Fresh-Start-2026"}).status_code == 400
+    assert (
+        anon_b.post("/api/users/login/", {"email": client_b.email, "password": "Fresh-Start-2026"}).status_code == 400
+    )

@@ -52,7 +52,9 @@ def test_errors_share_one_shape(anon_a):
     assert wrong_method.json()["code"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize(("host", "path"), [("localhost", "/api/platform/studios/"), ("alpha.localhost", "/api/staff/")])
+@pytest.mark.parametrize(
+    ("host", "path"), [("localhost", "/api/platform/studios/"), ("alpha.localhost", "/api/staff/")]
+)
 def test_openapi_schema_and_swagger_ui_on_both_hosts(host, path, studio_a):
     client = api_client(host)
 

@@ -243,8 +243,15 @@ def test_platform_admin_creates_a_studio_in_the_django_admin(platform_admin, cli
     )
     refused = client.post(
         "/admin/tenants/studio/add/",
-        {"name": "Admin Gym", "slug": "admin-gym", "timezone": "UTC", "theme": "classic", "currency": "EUR",
-         "brand_color": "#112233", "owner_email": "o@admin.test"},
+        {
+            "name": "Admin Gym",
+            "slug": "admin-gym",
+            "timezone": "UTC",
+            "theme": "classic",
+            "currency": "EUR",
+            "brand_color": "#112233",
+            "owner_email": "o@admin.test",
+        },
     )
 
     assert form.status_code == 200

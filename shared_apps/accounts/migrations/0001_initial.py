@@ -2,8 +2,9 @@
 
 import django.db.models.functions.text
 import phonenumber_field.modelfields
-import shared_apps.accounts.models
 from django.db import migrations, models
+
+import shared_apps.accounts.models
 
 
 class Migration(migrations.Migration):
@@ -19,9 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
