@@ -10,6 +10,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("shared_apps.accounts.urls")),
+    path("api/", include("tenant_apps.trainers.urls")),
+    path("api/", include("tenant_apps.availability.urls")),
+    path("api/", include("tenant_apps.clients.urls")),
+    path("api/", include("tenant_apps.bookings.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("tenant_apps.site.urls")),
 ]

@@ -1,6 +1,4 @@
 import re
-import zoneinfo
-from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -14,6 +12,7 @@ from django_tenants.utils import (
     schema_exists,
 )
 
+from shared_apps.core.validators import validate_timezone
 from tenants.themes import available_themes
 
 # A slug becomes both a host label (<slug>.<platform domain>) and, with '-' as '_', a PostgreSQL schema name:
@@ -42,17 +41,6 @@ def validate_slug(value: str) -> None:
         )
     if value in RESERVED_SLUGS or value.startswith("pg-"):
         raise ValidationError("This name is reserved.", code="reserved_slug")
-
-
-@cache
-def _timezone_names() -> frozenset[str]:
-    # available_timezones() walks the tz database on every call.
-    return frozenset(zoneinfo.available_timezones())
-
-
-def validate_timezone(value: str) -> None:
-    if value not in _timezone_names():
-        raise ValidationError(f"Unknown time zone: {value}.", code="invalid_timezone")
 
 
 def validate_theme(value: str) -> None:

@@ -52,6 +52,10 @@ SHARED_APPS = [
 
 TENANT_APPS = [
     *BOTH_SCHEMAS_APPS,
+    "tenant_apps.trainers",
+    "tenant_apps.availability",
+    "tenant_apps.clients",
+    "tenant_apps.bookings",
     "tenant_apps.site",
 ]
 

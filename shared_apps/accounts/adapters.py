@@ -4,7 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.db import connection
 
-from shared_apps.accounts.emails import sender_name
+from shared_apps.core.mail import sender_name
 from shared_apps.accounts.models import Role
 from tenants.models import Studio
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from shared_apps.accounts.emails import send_account_mail_on_commit
+from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed
 from tenants.models import Studio, studio_url
@@ -138,7 +138,7 @@ def password_reset_request(*, email: str, request=None) -> None:
     if user is None:
         return
     link = _set_password_link(user=user, request=request)
-    send_account_mail_on_commit(template="password_reset", to=user.email, context={"user": user, "link": link})
+    send_mail_on_commit(template="password_reset", to=user.email, context={"user": user, "link": link})
 
 
 @transaction.atomic
@@ -175,5 +175,5 @@ def staff_invite(
         "role": user.get_role_display(),
         "studio": studio,
     }
-    send_account_mail_on_commit(template="invitation", to=user.email, context=context)
+    send_mail_on_commit(template="invitation", to=user.email, context=context)
     return user

@@ -32,3 +32,33 @@ class IsStudioManager(HasStudioRole):
 
 class IsStudioOwner(HasStudioRole):
     roles = (Role.OWNER,)
+
+
+class ReadOnlyOrStudioManager(BasePermission):
+    """Anyone may read (the booking site shows it); only the owner and managers write."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return not on_platform_host()
+        return IsStudioManager().has_permission(request, view)
+
+
+class IsStudioStaff(HasStudioRole):
+    """Owner, managers and trainers."""
+
+    roles = (Role.OWNER, Role.MANAGER, Role.TRAINER)
+
+
+class ReadOnlyOrStudioStaff(BasePermission):
+    """Anyone may read; owner, managers and trainers may write (views narrow it down per object)."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return not on_platform_host()
+        return IsStudioStaff().has_permission(request, view)
+
+
+class IsStudioMember(HasStudioRole):
+    """Anyone logged in on the studio's host: staff and clients."""
+
+    roles = (Role.OWNER, Role.MANAGER, Role.TRAINER, Role.CLIENT)

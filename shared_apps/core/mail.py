@@ -1,4 +1,4 @@
-"""Account mails, rendered in the studio's theme and signed with the studio's name (white-label)."""
+"""Mails to people, rendered in the studio's theme and signed with the studio's name (white-label)."""
 
 from email.utils import formataddr
 
@@ -15,7 +15,7 @@ def sender_name() -> str:
     return tenant.name if isinstance(tenant, Studio) else settings.PLATFORM_NAME
 
 
-def send_account_mail_on_commit(*, template: str, to: str, context: dict) -> None:
+def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
     """Render now, in the current studio's schema and theme; send once the transaction has committed."""
     tenant = connection.tenant
     context = {

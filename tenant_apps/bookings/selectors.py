@@ -1,0 +1,18 @@
+from django.db.models import QuerySet
+
+from shared_apps.accounts.models import Role, User
+from tenant_apps.bookings.models import Booking, BookingEvent
+
+
+def booking_list(*, user: User) -> QuerySet[Booking]:
+    """The bookings ``user`` may see: all for owner and managers, their own for a trainer or a client."""
+    bookings = Booking.objects.select_related("trainer", "client", "session_type")
+    if user.manages_studio:
+        return bookings
+    if user.role == Role.TRAINER:
+        return bookings.filter(trainer__user=user)
+    return bookings.filter(client__user=user)
+
+
+def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
+    return booking.events.select_related("actor").order_by("created", "id")

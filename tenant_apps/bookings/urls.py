@@ -1,0 +1,14 @@
+from django.urls import path
+
+from tenant_apps.bookings import api
+
+urlpatterns = [
+    path("bookings/", api.BookingListCreateApi.as_view(), name="bookings"),
+    path("bookings/<int:booking_id>/", api.BookingDetailApi.as_view(), name="booking"),
+    path("bookings/<int:booking_id>/confirm/", api.BookingConfirmApi.as_view(), name="booking-confirm"),
+    path("bookings/<int:booking_id>/cancel/", api.BookingCancelApi.as_view(), name="booking-cancel"),
+    path("bookings/<int:booking_id>/complete/", api.BookingCompleteApi.as_view(), name="booking-complete"),
+    path("bookings/<int:booking_id>/no-show/", api.BookingNoShowApi.as_view(), name="booking-no-show"),
+    path("bookings/<int:booking_id>/reschedule/", api.BookingRescheduleApi.as_view(), name="booking-reschedule"),
+    path("bookings/<int:booking_id>/history/", api.BookingHistoryApi.as_view(), name="booking-history"),
+]

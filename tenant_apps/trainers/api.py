@@ -1,0 +1,188 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shared_apps.core.exceptions import Forbidden
+from shared_apps.core.pagination import PageNumberPagination
+from shared_apps.core.permissions import ReadOnlyOrStudioManager, ReadOnlyOrStudioStaff
+from shared_apps.core.validators import validate_timezone
+from tenant_apps.trainers import services
+from tenant_apps.trainers.models import SessionType, Trainer
+from tenant_apps.trainers.selectors import session_type_list, trainer_list
+
+
+class TrainerPublicOutput(serializers.ModelSerializer):
+    session_type_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Trainer
+        fields = ["id", "display_name", "bio", "expertise", "rating", "session_type_ids"]
+
+    def get_session_type_ids(self, trainer) -> list[int]:
+        return sorted(session_type.pk for session_type in trainer.session_types.all())
+
+
+class TrainerStaffOutput(TrainerPublicOutput):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
+    phone = serializers.CharField(source="user.phone")
+
+    class Meta(TrainerPublicOutput.Meta):
+        fields = [
+            *TrainerPublicOutput.Meta.fields,
+            "user_id", "email", "first_name", "last_name", "phone", "timezone", "total_sessions", "is_active",
+            "created", "updated",
+        ]  # fmt: skip
+
+
+def trainer_output(request, trainer_or_page, *, many=False):
+    serializer = TrainerStaffOutput if request.user.is_authenticated and request.user.is_studio_staff else None
+    return (serializer or TrainerPublicOutput)(trainer_or_page, many=many).data
+
+
+class TrainerListCreateApi(APIView):
+    permission_classes = [ReadOnlyOrStudioManager]
+
+    class TrainerCreateInput(serializers.Serializer):
+        email = serializers.EmailField()
+        first_name = serializers.CharField(max_length=150)
+        last_name = serializers.CharField(max_length=150)
+        display_name = serializers.CharField(max_length=120, required=False)
+        timezone = serializers.CharField(required=False, validators=[validate_timezone])
+        bio = serializers.CharField(required=False, allow_blank=True, default="")
+        expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
+
+    @extend_schema(responses=TrainerPublicOutput(many=True), auth=[])
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(trainer_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(trainer_output(request, page, many=True))
+
+    @extend_schema(request=TrainerCreateInput, responses={201: TrainerStaffOutput})
+    def post(self, request):
+        data = self.TrainerCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        trainer = services.trainer_create(**data.validated_data, invited_by=request.user, request=request)
+        return Response(TrainerStaffOutput(trainer).data, status=status.HTTP_201_CREATED)
+
+
+class TrainerDetailApi(APIView):
+    """Read by anyone (active trainers); changed by the owner, a manager, or the trainer on their own profile."""
+
+    permission_classes = [ReadOnlyOrStudioStaff]
+
+    class TrainerUpdateInput(serializers.Serializer):
+        display_name = serializers.CharField(max_length=120, required=False)
+        bio = serializers.CharField(required=False, allow_blank=True)
+        expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
+        timezone = serializers.CharField(required=False, validators=[validate_timezone])
+        rating = serializers.DecimalField(max_digits=3, decimal_places=2, required=False, allow_null=True)
+        is_active = serializers.BooleanField(required=False)
+
+    # What a trainer may change on their own profile; the rest is the studio's to decide.
+    SELF_EDITABLE = {"display_name", "bio", "expertise", "timezone"}
+
+    def _get(self, request, trainer_id: int) -> Trainer:
+        return get_object_or_404(trainer_list(user=request.user), pk=trainer_id)
+
+    @extend_schema(responses=TrainerPublicOutput, auth=[])
+    def get(self, request, trainer_id: int):
+        return Response(trainer_output(request, self._get(request, trainer_id)))
+
+    @extend_schema(request=TrainerUpdateInput, responses=TrainerStaffOutput)
+    def patch(self, request, trainer_id: int):
+        trainer = self._get(request, trainer_id)
+        data = self.TrainerUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if not request.user.manages_studio and (
+            trainer.user_id != request.user.pk or set(data.validated_data) - self.SELF_EDITABLE
+        ):
+            raise Forbidden("Only the studio's owner or a manager can change this.")
+        trainer = services.trainer_update(trainer=trainer, **data.validated_data)
+        return Response(TrainerStaffOutput(trainer).data)
+
+    @extend_schema(responses=TrainerStaffOutput)
+    def delete(self, request, trainer_id: int):
+        trainer = self._get(request, trainer_id)
+        if not request.user.manages_studio:
+            raise Forbidden("Only the studio's owner or a manager can deactivate a trainer.")
+        return Response(TrainerStaffOutput(services.trainer_deactivate(trainer=trainer)).data)
+
+
+class SessionTypeOutput(serializers.ModelSerializer):
+    trainer_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SessionType
+        fields = [
+            "id", "name", "description", "duration_minutes", "slot_interval_minutes", "price", "currency",
+            "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_advance_days",
+            "cancellation_window_hours", "requires_confirmation", "is_active", "trainer_ids",
+        ]  # fmt: skip
+
+    def get_trainer_ids(self, session_type) -> list[int]:
+        return sorted(trainer.pk for trainer in session_type.trainers.all())
+
+
+class SessionTypeInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True)
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=720)
+    slot_interval_minutes = serializers.IntegerField(min_value=5, max_value=720, required=False, allow_null=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    buffer_before_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False)
+    buffer_after_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False)
+    min_notice_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 60, required=False)
+    max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
+    requires_confirmation = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    trainers = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.all(), many=True, required=False)
+
+
+class SessionTypeListCreateApi(APIView):
+    permission_classes = [ReadOnlyOrStudioManager]
+
+    @extend_schema(responses=SessionTypeOutput(many=True), auth=[])
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(session_type_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(SessionTypeOutput(page, many=True).data)
+
+    @extend_schema(request=SessionTypeInput, responses={201: SessionTypeOutput})
+    def post(self, request):
+        data = SessionTypeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session_type = services.session_type_create(**data.validated_data)
+        return Response(SessionTypeOutput(session_type).data, status=status.HTTP_201_CREATED)
+
+
+class SessionTypeDetailApi(APIView):
+    permission_classes = [ReadOnlyOrStudioManager]
+
+    def _get(self, request, session_type_id: int) -> SessionType:
+        return get_object_or_404(session_type_list(user=request.user), pk=session_type_id)
+
+    @extend_schema(responses=SessionTypeOutput, auth=[])
+    def get(self, request, session_type_id: int):
+        return Response(SessionTypeOutput(self._get(request, session_type_id)).data)
+
+    @extend_schema(request=SessionTypeInput, responses=SessionTypeOutput)
+    def patch(self, request, session_type_id: int):
+        session_type = self._get(request, session_type_id)
+        data = SessionTypeInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        session_type = services.session_type_update(session_type=session_type, **data.validated_data)
+        return Response(SessionTypeOutput(session_type).data)
+
+    @extend_schema(responses=SessionTypeOutput)
+    def delete(self, request, session_type_id: int):
+        session_type = services.session_type_deactivate(session_type=self._get(request, session_type_id))
+        return Response(SessionTypeOutput(session_type).data)
+
+

@@ -1,0 +1,25 @@
+from django.db.models import QuerySet
+
+from shared_apps.accounts.models import Role, User
+from tenant_apps.trainers.models import SessionType, Trainer
+
+
+def trainer_list(*, user: User | None) -> QuerySet[Trainer]:
+    """Everyone sees active trainers; the studio's owner and managers also see deactivated ones."""
+    trainers = Trainer.objects.select_related("user").prefetch_related("session_types")
+    if user is None or not user.is_authenticated or not user.manages_studio:
+        trainers = trainers.filter(is_active=True)
+    return trainers
+
+
+def session_type_list(*, user: User | None) -> QuerySet[SessionType]:
+    session_types = SessionType.objects.prefetch_related("trainers")
+    if user is None or not user.is_authenticated or not user.manages_studio:
+        session_types = session_types.filter(is_active=True)
+    return session_types
+
+
+def trainer_of(user: User) -> Trainer | None:
+    if not user.is_authenticated or user.role != Role.TRAINER:
+        return None
+    return Trainer.objects.filter(user=user).first()

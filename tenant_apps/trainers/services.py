@@ -1,0 +1,117 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from shared_apps.accounts.models import Role, User
+from shared_apps.accounts.services import staff_invite
+from shared_apps.core.exceptions import ValidationFailed
+from tenant_apps.trainers.models import SessionType, Trainer
+
+
+def _full_clean(instance, **kwargs) -> None:
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as error:
+        raise ValidationFailed(fields=error.message_dict) from error
+
+
+def studio_timezone() -> str:
+    return getattr(connection.tenant, "timezone", "UTC")
+
+
+def studio_currency() -> str:
+    return getattr(connection.tenant, "currency", "USD")
+
+
+@transaction.atomic
+def trainer_create(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    timezone: str | None = None,
+    bio: str = "",
+    expertise: list[str] | None = None,
+    display_name: str | None = None,
+    invited_by: User | None = None,
+    request=None,
+) -> Trainer:
+    """A trainer and their account (role trainer), invited by mail to choose a password."""
+    trainer = Trainer(
+        display_name=(display_name or f"{first_name} {last_name}").strip(),
+        bio=bio,
+        expertise=expertise or [],
+        timezone=timezone or studio_timezone(),
+    )
+    _full_clean(trainer, exclude=["user"])
+    user = staff_invite(
+        email=email, first_name=first_name, last_name=last_name, role=Role.TRAINER, invited_by=invited_by,
+        request=request,
+    )
+    trainer.user = user
+    trainer.save()
+    return trainer
+
+
+_TRAINER_FIELDS = {"display_name", "bio", "expertise", "timezone", "rating", "is_active"}
+
+
+@transaction.atomic
+def trainer_update(*, trainer: Trainer, **changes) -> Trainer:
+    unknown = set(changes) - _TRAINER_FIELDS
+    if unknown:
+        raise ValueError(f"not trainer fields: {unknown}")
+    for field, value in changes.items():
+        setattr(trainer, field, value)
+    _full_clean(trainer)
+    trainer.save()
+    return trainer
+
+
+@transaction.atomic
+def trainer_deactivate(*, trainer: Trainer) -> Trainer:
+    """The trainer stops being bookable; their history, and bookings already made, stay."""
+    trainer.is_active = False
+    trainer.save(update_fields=["is_active", "updated"])
+    return trainer
+
+
+_SESSION_TYPE_FIELDS = {
+    "name", "description", "duration_minutes", "slot_interval_minutes", "price", "currency",
+    "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_advance_days",
+    "cancellation_window_hours", "requires_confirmation", "is_active",
+}  # fmt: skip
+
+
+@transaction.atomic
+def session_type_create(*, trainers: list[Trainer] | None = None, **fields) -> SessionType:
+    fields.setdefault("currency", studio_currency())
+    fields.setdefault("price", Decimal("0"))
+    session_type = SessionType(**fields)
+    _full_clean(session_type)
+    session_type.save()
+    if trainers is not None:
+        session_type.trainers.set(trainers)
+    return session_type
+
+
+@transaction.atomic
+def session_type_update(*, session_type: SessionType, trainers: list[Trainer] | None = None, **changes) -> SessionType:
+    unknown = set(changes) - _SESSION_TYPE_FIELDS
+    if unknown:
+        raise ValueError(f"not session type fields: {unknown}")
+    for field, value in changes.items():
+        setattr(session_type, field, value)
+    _full_clean(session_type)
+    session_type.save()
+    if trainers is not None:
+        session_type.trainers.set(trainers)
+    return session_type
+
+
+@transaction.atomic
+def session_type_deactivate(*, session_type: SessionType) -> SessionType:
+    session_type.is_active = False
+    session_type.save(update_fields=["is_active", "updated"])
+    return session_type
