@@ -17,10 +17,12 @@ COPY shared_apps ./shared_apps
 COPY tenant_apps ./tenant_apps
 COPY themes ./themes
 COPY manage.py ./
-RUN pip install . && mkdir -p /app/var && chown trainerhub:trainerhub /app/var
+# Editable: the code runs from /app, with its templates and themes beside it.
+RUN pip install -e . && mkdir -p /app/var && chown trainerhub:trainerhub /app/var
 
 # collectstatic needs settings but no database or real secrets.
-RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://unused@localhost/unused ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://unused@localhost/unused REDIS_URL=redis://unused \
+    ALLOWED_HOSTS=localhost \
     PLATFORM_DOMAIN=localhost python manage.py collectstatic --noinput
 
 USER trainerhub

@@ -32,7 +32,8 @@ def main() -> int:
     (ROOT / "var" / "celery" / "queue").mkdir(parents=True, exist_ok=True)
     (ROOT / "var" / "celery" / "processed").mkdir(parents=True, exist_ok=True)
     commands = [
-        [python, "manage.py", "runserver", f"0.0.0.0:{port}"],
+        # Loopback only: the demo logins are published, so the dev server is not for the network.
+        [python, "manage.py", "runserver", f"{os.environ.get('BIND', '127.0.0.1')}:{port}"],
         [python, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
         [
             python,

@@ -1,5 +1,7 @@
 """URLs of the platform host (public schema): the platform page, its admin and the platform API."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -17,6 +19,10 @@ urlpatterns = [
     path("api/", include(account_urls)),
     path("", PlatformHomeView.as_view(), name="platform-home"),
 ]
+
+if settings.DEBUG:
+    # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "shared_apps.core.views.not_found"
 handler500 = "shared_apps.core.views.server_error"

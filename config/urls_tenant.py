@@ -1,5 +1,7 @@
 """URLs of a studio's host."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -17,6 +19,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("tenant_apps.site.urls")),
 ]
+
+if settings.DEBUG:
+    # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "shared_apps.core.views.not_found"
 handler500 = "shared_apps.core.views.server_error"

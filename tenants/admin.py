@@ -61,7 +61,8 @@ class StudioAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "schema_name", "theme", "status", "created"]
     list_filter = ["status", "theme"]
     search_fields = ["name", "slug", "domains__domain"]
-    readonly_fields = ["schema_name", "slug", "created", "updated"]
+    # Status changes only through the suspend/activate actions, which call the services.
+    readonly_fields = ["schema_name", "slug", "status", "created", "updated"]
     actions = ["suspend", "activate"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

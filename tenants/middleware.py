@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
@@ -11,7 +11,11 @@ from tenants.selectors import studio_for_host
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    return (
+        request.path.startswith("/api/")
+        or request.path == "/healthz"
+        or "application/json" in request.headers.get("Accept", "")
+    )
 
 
 def _refusal(request, *, status: int, code: str, detail: str, template: str) -> HttpResponse:
@@ -40,7 +44,17 @@ class StudioMiddleware(TenantMainMiddleware):
             set_urlconf(request.urlconf)
             return None
 
-        studio = studio_for_host(host=host)
+        try:
+            studio = studio_for_host(host=host)
+        except DatabaseError:
+            # Without the database nothing can be served; say so plainly (health checks read 503).
+            return _refusal(
+                request,
+                status=503,
+                code="unavailable",
+                detail="The service is temporarily unavailable.",
+                template="tenants/unavailable.html",
+            )
         if studio is None:
             return self._unknown_host(request)
         if not studio.is_active:

@@ -50,6 +50,10 @@ def validate_theme(value: str) -> None:
         )
 
 
+def logo_path(studio: "Studio", filename: str) -> str:
+    return f"studios/{studio.schema_name}/logo/{filename}"
+
+
 def schema_name_for(slug: str) -> str:
     return slug.replace("-", "_")
 
@@ -69,7 +73,7 @@ class Studio(TenantMixin):
         default="#2563eb",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #2563eb.")],
     )
-    logo = models.ImageField(upload_to="studio-logos/", blank=True)
+    logo = models.ImageField(upload_to=logo_path, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     currency = models.CharField(
         max_length=3,
@@ -118,12 +122,3 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
-
-
-def studio_url(studio: Studio, path: str = "/") -> str:
-    """An absolute link to ``path`` on the studio's primary domain, for mails sent outside a request."""
-    from django.conf import settings
-
-    domain = studio.get_primary_domain()
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{domain}{port}{path}"

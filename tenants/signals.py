@@ -1,6 +1,7 @@
 """Keep the host → studio cache true: any write to a studio or a domain drops the keys it affects."""
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django_tenants.utils import schema_context
@@ -10,9 +11,17 @@ from tenants.selectors import host_cache_key
 
 
 def _forget_hosts(hosts) -> None:
-    # Host keys live under the public schema's prefix whatever schema the writer is in.
-    with schema_context("public"):
-        cache.delete_many([host_cache_key(host) for host in hosts])
+    keys = [host_cache_key(host) for host in hosts]
+
+    def forget() -> None:
+        # Host keys live under the public schema's prefix whatever schema the writer is in.
+        with schema_context("public"):
+            cache.delete_many(keys)
+
+    # Now, and again after the commit: a request between the two would otherwise cache the old row anew
+    # (a suspension that hasn't committed yet) and keep serving it until the key expires.
+    forget()
+    transaction.on_commit(forget)
 
 
 @receiver(post_save, sender=Studio)

@@ -178,3 +178,38 @@ def pytest_sessionfinish(session, exitstatus):
     cluster = embedded_db._project_cluster
     if cluster is not None and cluster.started_here:
         cluster.stop()
+
+
+# -- scheduling ------------------------------------------------------------------------------------------
+
+
+def next_monday(weeks_ahead: int = 1):
+    """A Monday at least a week from today, so that notice and horizon rules don't get in the way."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    return today + timedelta(days=7 * weeks_ahead - today.weekday())
+
+
+@pytest.fixture
+def schedule_a(db, studio_a, trainer_a):
+    """Studio A's trainer (London) with 09:00-12:00 every day and a 60-minute session type they offer."""
+    from tests.factories import SessionTypeFactory, TrainerFactory, WindowFactory
+
+    with tenant_context(studio_a):
+        trainer = TrainerFactory(user=trainer_a, display_name="Tess Trainer", timezone="Europe/London")
+        for day in range(7):
+            WindowFactory(trainer=trainer, day_of_week=day, start_time="09:00", end_time="12:00")
+        session_type = SessionTypeFactory(name="PT 60", trainers=[trainer], cancellation_window_hours=24)
+    return trainer, session_type
+
+
+@pytest.fixture
+def booking_client_a(db, studio_a, client_a):
+    """The Client record of studio A's client user."""
+    from tests.factories import ClientFactory
+
+    with tenant_context(studio_a):
+        return ClientFactory(email=client_a.email, first_name="Cleo", user=client_a)

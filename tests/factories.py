@@ -22,3 +22,47 @@ class UserFactory(factory.django.DjangoModelFactory):
     def saved(self, create, extracted, **kwargs):
         if create:
             self.save()
+
+
+class TrainerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "trainers.Trainer"
+
+    user = factory.SubFactory(UserFactory, role=Role.TRAINER)
+    display_name = factory.LazyAttribute(lambda trainer: trainer.user.get_full_name() or "Coach")
+    timezone = "Europe/London"
+
+
+class SessionTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "trainers.SessionType"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Session {n}")
+    duration_minutes = 60
+    price = "40.00"
+    currency = "GBP"
+    max_advance_days = 120
+
+    @factory.post_generation
+    def trainers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.trainers.set(extracted)
+
+
+class WindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "availability.AvailabilitySlot"
+
+    day_of_week = 0
+    start_time = "09:00"
+    end_time = "12:00"
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clients.Client"
+
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")

@@ -40,6 +40,7 @@ SHARED_APPS = [
     # Before django_tenants so that its `migrate` (which also migrates the template schema) wins.
     "tenants",
     "django_tenants",
+    "shared_apps.core",
     *BOTH_SCHEMAS_APPS,
     "django.contrib.admin",
     "django.contrib.staticfiles",
@@ -134,6 +135,7 @@ else:
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 
@@ -194,6 +196,7 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
         "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="5/min"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+        "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -236,6 +239,15 @@ TEMPLATES = [
         },
     }
 ]
+
+# Plain-text mails: the same theme loaders, without HTML escaping.
+TEMPLATES.append(
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "OPTIONS": {"autoescape": False, "loaders": TEMPLATES[0]["OPTIONS"]["loaders"]},
+    }
+)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"

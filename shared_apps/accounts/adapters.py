@@ -2,11 +2,10 @@ from email.utils import formataddr
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
-from django.db import connection
 
-from shared_apps.core.mail import sender_name
 from shared_apps.accounts.models import Role
-from tenants.models import Studio
+from shared_apps.core.mail import sender_name
+from shared_apps.core.tenancy import current_studio
 
 
 class StudioAccountAdapter(DefaultAccountAdapter):
@@ -14,7 +13,7 @@ class StudioAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         # Anyone may become a client of a studio; nobody signs up to the platform itself.
-        return isinstance(connection.tenant, Studio)
+        return current_studio() is not None
 
     def save_user(self, request, user, form, commit=True):
         user.role = Role.CLIENT
@@ -27,5 +26,5 @@ class StudioAccountAdapter(DefaultAccountAdapter):
         return f"[{sender_name()}] {subject}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        context.setdefault("studio", connection.tenant if isinstance(connection.tenant, Studio) else None)
+        context.setdefault("studio", current_studio())
         super().send_mail(template_prefix, email, context)

@@ -12,6 +12,7 @@ from shared_apps.accounts.selectors import staff_list
 from shared_apps.accounts.throttles import (
     LoginAccountThrottle,
     LoginIPThrottle,
+    PasswordChangeThrottle,
     PasswordResetThrottle,
     RegisterThrottle,
 )
@@ -104,6 +105,9 @@ class MeApi(APIView):
 
 
 class ChangePasswordApi(APIView):
+    # A stolen token must not become a way to guess the password behind it.
+    throttle_classes = [PasswordChangeThrottle]
+
     class ChangePasswordInput(serializers.Serializer):
         old_password = serializers.CharField(trim_whitespace=False)
         new_password = serializers.CharField(trim_whitespace=False)

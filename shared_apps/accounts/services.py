@@ -3,14 +3,14 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed
-from tenants.models import Studio, studio_url
+from shared_apps.core.mail import send_mail_on_commit
+from shared_apps.core.tenancy import studio_url
 
 
 class InvalidCredentials(ApplicationError):
@@ -98,6 +98,11 @@ def user_login(*, request, email: str, password: str) -> tuple[User, Token]:
 
 
 def user_logout(*, user: User) -> None:
+    user_tokens_revoke(user=user)
+
+
+def user_tokens_revoke(*, user: User) -> None:
+    """Whoever holds the account's API token loses it (after a password change or reset, at logout)."""
     Token.objects.filter(user=user).delete()
 
 
@@ -118,7 +123,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> Toke
     _validate_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated"])
-    Token.objects.filter(user=user).delete()
+    user_tokens_revoke(user=user)
     return Token.objects.create(user=user)
 
 
@@ -129,7 +134,7 @@ def _set_password_link(*, user: User, request=None) -> str:
     )
     if request is not None:
         return request.build_absolute_uri(path)
-    return studio_url(connection.tenant, path)
+    return studio_url(path)
 
 
 def password_reset_request(*, email: str, request=None) -> None:
@@ -152,8 +157,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     _validate_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated"])
-    # Whoever held a token before the reset loses it.
-    Token.objects.filter(user=user).delete()
+    user_tokens_revoke(user=user)
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
     return user
 
@@ -167,13 +171,6 @@ def staff_invite(
         raise ValidationFailed(fields={"role": ["Staff accounts are owners, managers or trainers."]})
     user = user_create(email=email, first_name=first_name, last_name=last_name, role=role)
     link = _set_password_link(user=user, request=request)
-    studio = connection.tenant if isinstance(connection.tenant, Studio) else None
-    context = {
-        "user": user,
-        "link": link,
-        "invited_by": invited_by,
-        "role": user.get_role_display(),
-        "studio": studio,
-    }
+    context = {"user": user, "link": link, "invited_by": invited_by, "role": user.get_role_display()}
     send_mail_on_commit(template="invitation", to=user.email, context=context)
     return user

@@ -33,3 +33,10 @@ class PasswordResetThrottle(LoginIPThrottle):
 
 class RegisterThrottle(LoginIPThrottle):
     scope = "register"
+
+
+class PasswordChangeThrottle(SimpleRateThrottle):
+    scope = "password_change"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

@@ -3,32 +3,43 @@
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.template.loader import render_to_string
+from django.template import engines
+from django_tenants.utils import schema_context
 
-from tenants.models import Studio
+from shared_apps.core.tenancy import current_studio
 
 
 def sender_name() -> str:
-    tenant = connection.tenant
-    return tenant.name if isinstance(tenant, Studio) else settings.PLATFORM_NAME
+    studio = current_studio()
+    return studio.name if studio is not None else settings.PLATFORM_NAME
+
+
+def _render(name: str, context: dict) -> str:
+    # The "text" engine doesn't HTML-escape: "Rock & Roll" stays "Rock & Roll" in a plain-text mail.
+    return engines["text"].get_template(name).render(context)
 
 
 def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
-    """Render now, in the current studio's schema and theme; send once the transaction has committed."""
-    tenant = connection.tenant
-    context = {
-        "studio": tenant if isinstance(tenant, Studio) else None,
-        "sender_name": sender_name(),
-        **context,
+    """Render now, in the current studio's schema and theme; queue the sending once the transaction commits.
+
+    Sending happens in Celery, so a slow or failing mail service neither delays the request nor undoes what
+    it wrote, and an answer takes as long whether or not a mail was sent (no account enumeration by timing).
+    """
+    from shared_apps.core.tasks import send_email
+
+    context = {"studio": current_studio(), "sender_name": sender_name(), **context}
+    message = {
+        "subject": " ".join(_render(f"emails/{template}_subject.txt", context).split()),
+        "body": _render(f"emails/{template}.txt", context),
+        "from_email": formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
+        "to": [to],
     }
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    body = render_to_string(f"emails/{template}.txt", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        to=[to],
-    )
-    transaction.on_commit(message.send)
+    schema = connection.schema_name
+
+    def queue() -> None:
+        # The task carries the schema it was rendered in, whatever the connection has moved to since.
+        with schema_context(schema):
+            send_email.delay(**message)
+
+    transaction.on_commit(queue, robust=True)

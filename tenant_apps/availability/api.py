@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import Forbidden
+from shared_apps.core.fields import AwareDateTimeField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioStaff
 from tenant_apps.availability import selectors, services
@@ -123,8 +124,8 @@ class BreakOutput(serializers.ModelSerializer):
 
 class BreakInput(serializers.Serializer):
     trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
-    starts_at = serializers.DateTimeField(required=False)
-    ends_at = serializers.DateTimeField(required=False)
+    starts_at = AwareDateTimeField(required=False)
+    ends_at = AwareDateTimeField(required=False)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

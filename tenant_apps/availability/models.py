@@ -55,4 +55,4 @@ class TrainerBreak(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.trainer} off {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
+        return f"{self.trainer} off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from shared_apps.accounts.models import Role
 from shared_apps.core.exceptions import Forbidden
+from shared_apps.core.fields import AwareDateTimeField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from tenant_apps.bookings import services
@@ -64,7 +65,7 @@ class BookingListCreateApi(APIView):
     class BookingCreateInput(serializers.Serializer):
         trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.all())
         session_type = serializers.PrimaryKeyRelatedField(queryset=SessionType.objects.all())
-        start_time = serializers.DateTimeField()
+        start_time = AwareDateTimeField()
         client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -175,7 +176,7 @@ class BookingRescheduleApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingRescheduleInput(serializers.Serializer):
-        start_time = serializers.DateTimeField()
+        start_time = AwareDateTimeField()
 
     @extend_schema(request=BookingRescheduleInput, responses=BookingOutput)
     def post(self, request, booking_id: int):

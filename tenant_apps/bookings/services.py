@@ -214,8 +214,13 @@ def booking_reschedule(
         setattr(booking, field, value)
     _save_times(booking)
     _record(
-        booking, BookingEvent.Kind.RESCHEDULED, actor=actor, previous_start_time=previous, new_start_time=start,
-        from_status=booking.status, to_status=booking.status,
+        booking,
+        BookingEvent.Kind.RESCHEDULED,
+        actor=actor,
+        previous_start_time=previous,
+        new_start_time=start,
+        from_status=booking.status,
+        to_status=booking.status,
     )
     _notify_client(booking, "booking_rescheduled")
     return booking

@@ -41,6 +41,9 @@ def client_for_user(*, user: User) -> Client:
         client.save(update_fields=["user", "updated"])
         return client
     return client_create(
-        email=user.email, first_name=user.first_name or user.email.split("@")[0], last_name=user.last_name,
-        phone=user.phone, user=user,
+        email=user.email,
+        first_name=user.first_name or user.email.split("@")[0],
+        last_name=user.last_name,
+        phone=user.phone,
+        user=user,
     )

@@ -184,5 +184,3 @@ class SessionTypeDetailApi(APIView):
     def delete(self, request, session_type_id: int):
         session_type = services.session_type_deactivate(session_type=self._get(request, session_type_id))
         return Response(SessionTypeOutput(session_type).data)
-
-

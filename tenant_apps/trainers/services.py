@@ -46,7 +46,11 @@ def trainer_create(
     )
     _full_clean(trainer, exclude=["user"])
     user = staff_invite(
-        email=email, first_name=first_name, last_name=last_name, role=Role.TRAINER, invited_by=invited_by,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.TRAINER,
+        invited_by=invited_by,
         request=request,
     )
     trainer.user = user

@@ -88,9 +88,12 @@ def test_a_weak_new_password_is_refused_and_the_old_one_stays(
         assert client_a.check_password(PASSWORD)
 
 
-def test_a_link_from_one_studio_is_worthless_on_another(
-    anon_a, anon_b, client_a, client_b, django_capture_on_commit_callbacks
-):
+def test_a_link_from_one_studio_is_worthless_on_another(anon_a, anon_b, studio_a, studio_b, django_capture_on_commit_callbacks):
+    from tests.conftest import make_user
+
+    # The same id and email in both studios: only the schema tells the two accounts apart.
+    client_a = make_user(studio_a, pk=7001, email="twin@example.com")
+    client_b = make_user(studio_b, pk=7001, email="twin@example.com")
     link = _request_link(anon_a, client_a.email, django_capture_on_commit_callbacks)
 
     response = anon_b.post(
@@ -101,3 +104,29 @@ def test_a_link_from_one_studio_is_worthless_on_another(
     assert (
         anon_b.post("/api/users/login/", {"email": client_b.email, "password": "Fresh-Start-2026"}).status_code == 400
     )
+
+
+def test_a_reset_on_the_web_page_also_ends_the_api_token(
+    anon_a, client_a, studio_a, django_capture_on_commit_callbacks
+):
+    from rest_framework.authtoken.models import Token
+
+    from tests.conftest import token_of
+
+    key = token_of(client_a, studio_a)
+    link = _request_link(anon_a, client_a.email, django_capture_on_commit_callbacks)
+    browser = api_client("alpha.localhost")
+    form = browser.get(link.group(0), follow=True)
+
+    done = browser.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link.group(0),
+        {"password1": "Fresh-Start-2026", "password2": "Fresh-Start-2026"},
+        format="multipart",
+    )
+
+    assert done.status_code == 302
+    with tenant_context(studio_a):
+        client_a.refresh_from_db()
+        assert client_a.check_password("Fresh-Start-2026")
+        assert not Token.objects.filter(key=key).exists()
+    assert api_client("alpha.localhost", key).get("/api/users/me/").status_code == 401

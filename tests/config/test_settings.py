@@ -17,13 +17,14 @@ PRINT_SETTINGS = (
 PRODUCTION = {
     "SECRET_KEY": "x" * 50,
     "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
     "ALLOWED_HOSTS": "trainerhub.app,.trainerhub.app",
     "PLATFORM_DOMAIN": "trainerhub.app",
 }
 
 
 def _settings(module: str, **env) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if key not in {*PRODUCTION, "REDIS_URL"}}
+    clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
     return subprocess.run(
         [sys.executable, "-c", PRINT_SETTINGS],
         cwd=ROOT,
@@ -48,7 +49,9 @@ def test_production_starts_with_its_secrets_and_no_debug():
     result = _settings("config.settings.production", **PRODUCTION)
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["debug"] is False
+    values = json.loads(result.stdout)
+    assert values["debug"] is False
+    assert values["cache"] == "django_redis.cache.RedisCache"
 
 
 def test_without_redis_url_the_cache_is_local_memory_and_the_broker_is_files():

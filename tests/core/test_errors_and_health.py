@@ -29,6 +29,17 @@ def test_healthz_answers_503_when_the_database_does_not(anon_a, monkeypatch):
     assert response.json() == {"status": "unavailable"}
 
 
+def test_healthz_answers_503_even_before_the_host_was_ever_looked_up(anon_a, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("tenants.selectors.Domain.objects.select_related", broken)
+    response = anon_a.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+
+
 @pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
 def test_an_unknown_api_path_is_a_json_404(host, studio_a):
     response = api_client(host).get("/api/no-such-thing/")

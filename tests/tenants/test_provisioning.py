@@ -58,6 +58,14 @@ def test_owner_without_password_is_mailed_an_invitation_in_the_studios_name(djan
         assert not User.objects.get().has_usable_password()
 
 
+def test_mails_keep_a_studio_name_with_ampersands_and_quotes_as_written(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        studio_create(name="Rock & Roll O'Neil", slug="rock-roll", owner_email="o@rock.test")
+
+    assert mail.outbox[0].subject == "You're invited to Rock & Roll O'Neil"
+    assert "Rock & Roll O'Neil" in mail.outbox[0].from_email
+
+
 def test_the_template_schema_holds_nothing_but_migration_history():
     with connection.cursor() as cursor:
         cursor.execute(

@@ -105,3 +105,12 @@ def test_a_new_domain_is_served_at_once_and_a_removed_one_stops(studio_a):
 def test_host_of_helper_matches_primary_domain(studio_a):
     with schema_context("public"):
         assert studio_a.get_primary_domain().domain == host_of(studio_a)
+
+
+def test_a_suspension_is_seen_by_the_next_request_even_with_a_warm_cache(anon_a, studio_a):
+    assert anon_a.get("/healthz").status_code == 200  # the host is cached as active
+
+    with schema_context("public"):
+        studio_suspend(studio=studio_a)
+
+    assert anon_a.get("/healthz").status_code == 403

@@ -5,48 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('trainers', '0001_initial'),
+        ("trainers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AvailabilitySlot',
+            name="AvailabilitySlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day_of_week', models.PositiveSmallIntegerField(help_text='0 = Monday … 6 = Sunday')),
-                ('start_time', models.TimeField()),
-                ('end_time', models.TimeField()),
-                ('is_recurring', models.BooleanField(default=True)),
-                ('date', models.DateField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('trainer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availability', to='trainers.trainer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day_of_week", models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday")),
+                ("start_time", models.TimeField()),
+                ("end_time", models.TimeField()),
+                ("is_recurring", models.BooleanField(default=True)),
+                ("date", models.DateField(blank=True, null=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "trainer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="availability", to="trainers.trainer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trainer_id', 'day_of_week', 'start_time'],
-                'indexes': [models.Index(fields=['trainer', 'is_active'], name='availabilit_trainer_bf279f_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('day_of_week__gte', 0), ('day_of_week__lte', 6)), name='availability_day_0_6'), models.CheckConstraint(condition=models.Q(('end_time__gt', models.F('start_time'))), name='availability_end_after_start'), models.CheckConstraint(condition=models.Q(models.Q(('date__isnull', True), ('is_recurring', True)), models.Q(('date__isnull', False), ('is_recurring', False)), _connector='OR'), name='availability_recurring_xor_date')],
+                "ordering": ["trainer_id", "day_of_week", "start_time"],
+                "indexes": [models.Index(fields=["trainer", "is_active"], name="availabilit_trainer_bf279f_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("day_of_week__gte", 0), ("day_of_week__lte", 6)),
+                        name="availability_day_0_6",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("end_time__gt", models.F("start_time"))),
+                        name="availability_end_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("date__isnull", True), ("is_recurring", True)),
+                            models.Q(("date__isnull", False), ("is_recurring", False)),
+                            _connector="OR",
+                        ),
+                        name="availability_recurring_xor_date",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TrainerBreak',
+            name="TrainerBreak",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('trainer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaks', to='trainers.trainer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "trainer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="breaks", to="trainers.trainer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'id'],
-                'indexes': [models.Index(fields=['trainer', 'starts_at', 'ends_at'], name='availabilit_trainer_315d94_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='break_end_after_start')],
+                "ordering": ["starts_at", "id"],
+                "indexes": [
+                    models.Index(fields=["trainer", "starts_at", "ends_at"], name="availabilit_trainer_315d94_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="break_end_after_start"
+                    )
+                ],
             },
         ),
     ]
