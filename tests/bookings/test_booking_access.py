@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from tenant_apps.bookings import services
 from tests.conftest import make_user, next_monday
-from tests.factories import ClientFactory, SessionTypeFactory, TrainerFactory, WindowFactory
+from tests.factories import ClientFactory, TrainerFactory, WindowFactory
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -108,7 +108,9 @@ def test_the_list_costs_the_same_queries_for_2_or_40_bookings(
     with tenant_context(studio_a):
         for week in range(2):
             services.booking_create(
-                trainer=trainer, client=ClientFactory(), session_type=session_type,
+                trainer=trainer,
+                client=ClientFactory(),
+                session_type=session_type,
                 start_time=at(next_monday() + timedelta(weeks=week), "09:00"),
             )
     api.get("/api/bookings/")  # warm the host cache
@@ -118,7 +120,9 @@ def test_the_list_costs_the_same_queries_for_2_or_40_bookings(
     with tenant_context(studio_a):
         for index in range(38):
             services.booking_create(
-                trainer=trainer, client=ClientFactory(), session_type=session_type,
+                trainer=trainer,
+                client=ClientFactory(),
+                session_type=session_type,
                 start_time=at(next_monday() + timedelta(days=14 + index // 3), ("09:00", "10:00", "11:00")[index % 3]),
             )
     with django_assert_max_num_queries(len(few.captured_queries)):

@@ -25,8 +25,11 @@ def booking(studio_a, schedule_a, booking_client_a, manager_a):
     trainer, session_type = schedule_a
     with tenant_context(studio_a):
         return services.booking_create(
-            trainer=trainer, client=booking_client_a, session_type=session_type,
-            start_time=at(next_monday(), "10:00"), created_by=manager_a,
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=at(next_monday(), "10:00"),
+            created_by=manager_a,
         )
 
 
@@ -92,8 +95,12 @@ def test_a_cancelled_slot_can_be_booked_again(as_user, manager_a, booking, studi
 
     response = as_user(manager_a).post(
         "/api/bookings/",
-        {"trainer": trainer.pk, "session_type": session_type.pk, "client": someone.pk,
-         "start_time": booking.start_time.isoformat()},
+        {
+            "trainer": trainer.pk,
+            "session_type": session_type.pk,
+            "client": someone.pk,
+            "start_time": booking.start_time.isoformat(),
+        },
     )
 
     assert response.status_code == 201
@@ -101,8 +108,13 @@ def test_a_cancelled_slot_can_be_booked_again(as_user, manager_a, booking, studi
 
 @pytest.mark.parametrize(
     ("first", "then"),
-    [("cancel", "complete"), ("cancel", "confirm"), ("cancel", "cancel"), ("cancel", "no-show"),
-     ("confirm", "confirm")],
+    [
+        ("cancel", "complete"),
+        ("cancel", "confirm"),
+        ("cancel", "cancel"),
+        ("cancel", "no-show"),
+        ("confirm", "confirm"),
+    ],
 )
 def test_illegal_moves_are_409(as_user, manager_a, booking, studio_a, first, then):
     as_user(manager_a).post(f"/api/bookings/{booking.pk}/{first}/")
@@ -156,7 +168,9 @@ def test_reschedule_into_a_taken_slot_or_off_the_grid_changes_nothing(
             trainer=trainer, client=ClientFactory(), session_type=session_type, start_time=at(next_monday(), "11:00")
         )
 
-    taken = as_user(manager_a).post(f"/api/bookings/{booking.pk}/reschedule/", {"start_time": other.start_time.isoformat()})
+    taken = as_user(manager_a).post(
+        f"/api/bookings/{booking.pk}/reschedule/", {"start_time": other.start_time.isoformat()}
+    )
     off_grid = as_user(manager_a).post(
         f"/api/bookings/{booking.pk}/reschedule/", {"start_time": at(next_monday(), "10:15").isoformat()}
     )
@@ -185,7 +199,10 @@ def test_a_client_cannot_move_a_booking_inside_the_cancellation_window(booking, 
 
     with tenant_context(studio_a), pytest.raises(Conflict) as refusal:
         services.booking_reschedule(
-            booking=booking, start_time=at(next_monday(), "11:00"), actor=client_a, by_client=True,
+            booking=booking,
+            start_time=at(next_monday(), "11:00"),
+            actor=client_a,
+            by_client=True,
             now=booking.start_time - timedelta(hours=2),
         )
 

@@ -47,7 +47,9 @@ def committed_schedule(studio):
             Client.objects.filter(email__startswith="racer").delete()
             SessionType.objects.filter(name="Race").delete()
             Trainer.objects.filter(display_name="Racing Coach").delete()
-            User.objects.filter(email__in=["racing-coach@alpha.test"] + [f"racer{i}@alpha.test" for i in range(RACERS)]).delete()
+            User.objects.filter(
+                email__in=["racing-coach@alpha.test"] + [f"racer{i}@alpha.test" for i in range(RACERS)]
+            ).delete()
 
     created = run_committed(create)
     if isinstance(created, Exception):
@@ -102,8 +104,11 @@ def test_overlapping_starts_racing_get_one_booking(studio_a):
             6,
             lambda index: api_client("alpha.localhost", tokens[index]).post(
                 "/api/bookings/",
-                {"trainer": trainer_id, "session_type": session_type_id,
-                 "start_time": at(next_monday(), starts[index % 3])},
+                {
+                    "trainer": trainer_id,
+                    "session_type": session_type_id,
+                    "start_time": at(next_monday(), starts[index % 3]),
+                },
             ),
         )
 
@@ -142,7 +147,8 @@ def test_a_reschedule_racing_a_new_booking_for_the_same_slot(studio_a):
             if index % 2 == 0:
                 return client.post(f"/api/bookings/{booking_id}/reschedule/", {"start_time": at(day, "11:00")})
             return client.post(
-                "/api/bookings/", {"trainer": trainer_id, "session_type": session_type_id, "start_time": at(day, "11:00")}
+                "/api/bookings/",
+                {"trainer": trainer_id, "session_type": session_type_id, "start_time": at(day, "11:00")},
             )
 
         for _ in range(3):  # a few rounds, each a fresh race for 11:00
