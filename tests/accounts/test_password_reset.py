@@ -88,7 +88,9 @@ def test_a_weak_new_password_is_refused_and_the_old_one_stays(
         assert client_a.check_password(PASSWORD)
 
 
-def test_a_link_from_one_studio_is_worthless_on_another(anon_a, anon_b, studio_a, studio_b, django_capture_on_commit_callbacks):
+def test_a_link_from_one_studio_is_worthless_on_another(
+    anon_a, anon_b, studio_a, studio_b, django_capture_on_commit_callbacks
+):
     from tests.conftest import make_user
 
     # The same id and email in both studios: only the schema tells the two accounts apart.
