@@ -6,11 +6,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The benchmarks' processes, and the servers they start, send their mails nowhere and at once: nothing is
+# left queued for the development worker.
+QUIET = {
+    "CELERY_TASK_ALWAYS_EAGER": "true",
+    "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+SERVER_ENV = {**os.environ, **QUIET, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"}
+
 
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("DEBUG", "false")
+    os.environ.update(QUIET)
     import django
 
     django.setup()

@@ -7,14 +7,13 @@ Target: studio median / platform median <= 1.15 (a warm host lookup costs no que
 
 import argparse
 import http.client
-import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
 
-from _setup import ROOT, django_setup, drop_studios
+from _setup import ROOT, SERVER_ENV, django_setup, drop_studios
 
 SLUG = "bench-routing"
 
@@ -67,7 +66,7 @@ def main() -> None:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"},
+        env=SERVER_ENV,
     )
     try:
         deadline = time.monotonic() + 30

@@ -112,15 +112,50 @@ def window_bounds(window: Window, day: date, zone: ZoneInfo) -> Interval:
 def candidate_starts(windows: Iterable[Window], zone: ZoneInfo, first_day: date, last_day: date, rules: Rules):
     """Every start the windows allow from ``first_day`` to ``last_day`` (inclusive, local dates), before any
     booking, break, notice or horizon is considered. Sorted and unique, in UTC."""
-    windows = list(windows)
+    weekly: dict[int, list[Window]] = {}
+    dated: dict[date, list[Window]] = {}
+    for window in windows:
+        if window.on_date is not None:
+            dated.setdefault(window.on_date, []).append(window)
+        else:
+            weekly.setdefault(window.day_of_week, []).append(window)
     starts: set[datetime] = set()
     day = first_day
     while day <= last_day:
-        for window in windows:
-            if window.applies_to(day):
-                starts.update(_window_starts(window, day, zone, rules))
+        todays = weekly.get(day.weekday(), []) + dated.get(day, [])
+        if todays:
+            offset = _steady_offset(day, zone)
+            for window in todays:
+                if offset is None:
+                    starts.update(_window_starts(window, day, zone, rules))
+                else:
+                    starts.update(_steady_window_starts(window, day, offset, rules))
         day += timedelta(days=1)
     return sorted(starts)
+
+
+def _steady_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    """The zone's offset on ``day`` when its clocks don't change that day (nearly always), else None.
+
+    Zones change their clocks at most once a day, so the same offset at the day's first and last second, both
+    of which exist (Samoa skipped 30 December 2011 whole), means no change in between.
+    """
+    first = datetime.combine(day, time(0), tzinfo=zone)
+    last = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+    if first.utcoffset() != last.utcoffset():
+        return None
+    if _wall(first, zone) != first.replace(tzinfo=None) or _wall(last, zone) != last.replace(tzinfo=None):
+        return None
+    return first.utcoffset()
+
+
+def _steady_window_starts(window: Window, day: date, offset: timedelta, rules: Rules) -> Iterator[datetime]:
+    # Without a clock change, wall-clock time is UTC shifted by the offset: no zone arithmetic per slot.
+    start = datetime.combine(day, window.start, tzinfo=UTC) - offset
+    end = datetime.combine(day, window.end, tzinfo=UTC) - offset
+    while start + rules.duration <= end:
+        yield start
+        start += rules.interval
 
 
 def _window_starts(window: Window, day: date, zone: ZoneInfo, rules: Rules) -> Iterator[datetime]:
