@@ -137,16 +137,19 @@ def candidate_starts(windows: Iterable[Window], zone: ZoneInfo, first_day: date,
 def _steady_offset(day: date, zone: ZoneInfo) -> timedelta | None:
     """The zone's offset on ``day`` when its clocks don't change that day (nearly always), else None.
 
-    Zones change their clocks at most once a day, so the same offset at the day's first and last second, both
-    of which exist (Samoa skipped 30 December 2011 whole), means no change in between.
+    Zones change their clocks at most once a day, so one offset for the day's first and last second, each
+    existing (Samoa skipped 30 December 2011 whole) and happening once (Sao Paulo repeated the last hour of
+    20 February 2010), means no change that day.
     """
-    first = datetime.combine(day, time(0), tzinfo=zone)
-    last = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
-    if first.utcoffset() != last.utcoffset():
+    ends = [
+        datetime.combine(day, moment, tzinfo=zone).replace(fold=fold)
+        for moment in (time(0), time(23, 59, 59))
+        for fold in (0, 1)
+    ]
+    offsets = {end.utcoffset() for end in ends}
+    if len(offsets) != 1 or any(_wall(end, zone) != end.replace(tzinfo=None, fold=0) for end in ends):
         return None
-    if _wall(first, zone) != first.replace(tzinfo=None) or _wall(last, zone) != last.replace(tzinfo=None):
-        return None
-    return first.utcoffset()
+    return offsets.pop()
 
 
 def _steady_window_starts(window: Window, day: date, offset: timedelta, rules: Rules) -> Iterator[datetime]:
