@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("tenant_apps.trainers.urls")),
     path("api/", include("tenant_apps.availability.urls")),
     path("api/", include("tenant_apps.clients.urls")),
+    path("api/", include("tenant_apps.packages.urls")),
     path("api/", include("tenant_apps.bookings.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("tenant_apps.site.urls")),

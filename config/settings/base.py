@@ -56,6 +56,7 @@ TENANT_APPS = [
     "tenant_apps.trainers",
     "tenant_apps.availability",
     "tenant_apps.clients",
+    "tenant_apps.packages",
     "tenant_apps.bookings",
     "tenant_apps.site",
 ]

@@ -43,6 +43,10 @@ class Booking(models.Model):
     cancellation_reason = models.CharField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     is_late_cancellation = models.BooleanField(default=False)
+    # The package whose credit paid for the session, if one did (debited in the same transaction).
+    client_package = models.ForeignKey(
+        "packages.ClientPackage", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
     # Set when a confirmation (or, pending, a request-received) mail was queued with the booking.
     confirmation_sent = models.BooleanField(default=False)
     created_by = models.ForeignKey(

@@ -1,7 +1,15 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
+
+
+class FitnessLevel(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
 
 
 class Client(models.Model):
@@ -10,17 +18,28 @@ class Client(models.Model):
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150, blank=True)
-    phone = PhoneNumberField(blank=True)
+    phone = PhoneNumberField(blank=True)  # stored E.164
+    fitness_level = models.CharField(max_length=16, choices=FitnessLevel.choices, blank=True)
+    goals = models.JSONField(default=list, blank=True)
+    preferences = models.JSONField(default=dict, blank=True)
+    primary_trainer = models.ForeignKey(
+        "trainers.Trainer", on_delete=models.SET_NULL, null=True, blank=True, related_name="primary_clients"
+    )
+    notes = models.TextField(blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="client_profile"
     )
     is_active = models.BooleanField(default=True)
+    # Set when the client's personal data was erased on request; bookings and payments stay countable.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [models.UniqueConstraint(Lower("email"), name="clients_client_email_ci_unique")]
+        indexes = [GinIndex(fields=["tags"], name="clients_client_tags_gin")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
@@ -28,3 +47,18 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         return str(self)
+
+
+class ClientNote(models.Model):
+    """The studio's communication history with a client: calls, messages, observations."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="client_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.client_id}"
