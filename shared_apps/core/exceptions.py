@@ -15,9 +15,11 @@ class ApplicationError(Exception):
     code = "invalid"
     message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, fields: dict | None = None):
+    def __init__(self, message: str | None = None, *, fields: dict | None = None, extra: dict | None = None):
         self.message = message or self.message
         self.fields = fields or {}
+        # More to say than the common shape holds (e.g. an import's per-row errors), added beside it.
+        self.extra = extra or {}
         super().__init__(self.message)
 
 
@@ -71,7 +73,7 @@ def _validation_response(detail) -> tuple[str, dict]:
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        return Response({**exc.extra, **error_body(exc.code, exc.message, exc.fields)}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)

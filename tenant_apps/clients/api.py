@@ -1,52 +1,243 @@
+import django_filters
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.pagination import PageNumberPagination
-from shared_apps.core.permissions import IsStudioManager, IsStudioStaff
-from tenant_apps.clients import services
-from tenant_apps.clients.models import Client
-from tenant_apps.clients.selectors import client_list
+from shared_apps.core.permissions import IsStudioManager, IsStudioOwner, IsStudioStaff
+from tenant_apps.clients import csv_io, selectors, services
+from tenant_apps.clients.models import Client, ClientNote, FitnessLevel
+from tenant_apps.trainers.models import Trainer
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class ClientFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search")
+    trainer = django_filters.NumberFilter(method="filter_trainer")
+    fitness_level = django_filters.ChoiceFilter(choices=FitnessLevel.choices)
+    is_active = django_filters.BooleanFilter()
+    tag = django_filters.CharFilter(field_name="tags", lookup_expr="contains", method="filter_tag")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    has_active_package = django_filters.BooleanFilter(method="filter_active_package")
+    ordering = django_filters.OrderingFilter(fields=["first_name", "last_name", "email", "created", "updated"])
+
+    class Meta:
+        model = Client
+        fields = ["search", "trainer", "fitness_level", "is_active", "tag", "has_active_package"]
+
+    def filter_search(self, clients, name, value):
+        return selectors.client_search(clients, value)
+
+    def filter_trainer(self, clients, name, value):
+        return selectors.with_trainer(clients, value)
+
+    def filter_tag(self, clients, name, value):
+        return clients.filter(tags__contains=[value])
+
+    def filter_active_package(self, clients, name, value):
+        return selectors.with_active_package(clients, value)
 
 
 class ClientOutput(serializers.ModelSerializer):
     user_id = serializers.IntegerField(allow_null=True)
+    primary_trainer_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = Client
-        fields = ["id", "email", "first_name", "last_name", "phone", "user_id", "is_active", "created", "updated"]
+        fields = [
+            "id", "email", "first_name", "last_name", "phone", "fitness_level", "goals", "preferences",
+            "primary_trainer_id", "notes", "tags", "user_id", "is_active", "erased_at", "created", "updated",
+        ]  # fmt: skip
+
+
+class ClientInput(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = PhoneNumberField(required=False, allow_blank=True)
+    fitness_level = serializers.ChoiceField(choices=FitnessLevel.choices, required=False, allow_blank=True)
+    goals = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
+    preferences = serializers.DictField(required=False)
+    primary_trainer = serializers.PrimaryKeyRelatedField(
+        queryset=Trainer.objects.all(), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)
+    is_active = serializers.BooleanField(required=False)
+
+
+def _get(request, client_id: int) -> Client:
+    """A client the caller may see; any other id, another studio's included, is a 404."""
+    return get_object_or_404(selectors.client_list(user=request.user), pk=client_id)
 
 
 class ClientListCreateApi(APIView):
     def get_permissions(self):
         return [IsStudioManager()] if self.request.method == "POST" else [IsStudioStaff()]
 
-    class ClientCreateInput(serializers.Serializer):
-        email = serializers.EmailField()
-        first_name = serializers.CharField(max_length=150)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-        phone = PhoneNumberField(required=False, allow_blank=True, default="")
-
-    @extend_schema(responses=ClientOutput(many=True))
+    @extend_schema(parameters=[ClientFilter], responses=ClientOutput(many=True))
     def get(self, request):
+        clients = ClientFilter(request.query_params, queryset=selectors.client_list(user=request.user))
+        if not clients.is_valid():
+            raise serializers.ValidationError(clients.errors)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(client_list(user=request.user), request, view=self)
+        page = paginator.paginate_queryset(clients.qs, request, view=self)
         return paginator.get_paginated_response(ClientOutput(page, many=True).data)
 
-    @extend_schema(request=ClientCreateInput, responses={201: ClientOutput})
+    @extend_schema(request=ClientInput, responses={201: ClientOutput})
     def post(self, request):
-        data = self.ClientCreateInput(data=request.data)
+        data = ClientInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_create(**data.validated_data)
         return Response(ClientOutput(client).data, status=status.HTTP_201_CREATED)
 
 
 class ClientDetailApi(APIView):
-    permission_classes = [IsStudioStaff]
+    def get_permissions(self):
+        return [IsStudioStaff()] if self.request.method == "GET" else [IsStudioManager()]
 
     @extend_schema(responses=ClientOutput)
     def get(self, request, client_id: int):
-        return Response(ClientOutput(get_object_or_404(client_list(user=request.user), pk=client_id)).data)
+        return Response(ClientOutput(_get(request, client_id)).data)
+
+    @extend_schema(request=ClientInput, responses=ClientOutput)
+    def patch(self, request, client_id: int):
+        client = _get(request, client_id)
+        data = ClientInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(ClientOutput(services.client_update(client=client, **data.validated_data)).data)
+
+    @extend_schema(responses=ClientOutput)
+    def delete(self, request, client_id: int):
+        """Deactivates the client; bookings and history stay."""
+        return Response(ClientOutput(services.client_deactivate(client=_get(request, client_id))).data)
+
+
+class ClientEraseApi(APIView):
+    permission_classes = [IsStudioOwner]
+
+    @extend_schema(request=None, responses=ClientOutput)
+    def post(self, request, client_id: int):
+        return Response(ClientOutput(services.client_erase(client=_get(request, client_id))).data)
+
+
+class NoteOutput(serializers.ModelSerializer):
+    author_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = ClientNote
+        fields = ["id", "author_id", "text", "created"]
+
+
+class ClientNotesApi(APIView):
+    permission_classes = [IsStudioStaff]
+
+    class NoteInput(serializers.Serializer):
+        text = serializers.CharField(max_length=10000)
+
+    @extend_schema(responses=NoteOutput(many=True))
+    def get(self, request, client_id: int):
+        paginator = PageNumberPagination()
+        notes = selectors.client_notes(client=_get(request, client_id))
+        page = paginator.paginate_queryset(notes, request, view=self)
+        return paginator.get_paginated_response(NoteOutput(page, many=True).data)
+
+    @extend_schema(request=NoteInput, responses={201: NoteOutput})
+    def post(self, request, client_id: int):
+        client = _get(request, client_id)
+        data = self.NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.client_note_add(client=client, author=request.user, **data.validated_data)
+        return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+class ClientTimelineApi(APIView):
+    permission_classes = [IsStudioStaff]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TimelineEntry", {"kind": serializers.CharField(), "at": serializers.DateTimeField()}, many=True
+        )
+    )
+    def get(self, request, client_id: int):
+        return Response(selectors.client_timeline(client=_get(request, client_id)))
+
+
+class FileTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "file_too_large"
+    message = f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB."
+
+
+class SizeLimitHandler(FileUploadHandler):
+    """Stops an upload as soon as it passes the limit, for requests that didn't say their length up front."""
+
+    def __init__(self, request=None, limit: int = IMPORT_MAX_BYTES):
+        super().__init__(request)
+        self.limit, self.received = limit, 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise FileTooLarge()
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+class ClientImportApi(APIView):
+    """CSV import (owner and managers); ``dry_run=true`` reports what would change and writes nothing."""
+
+    permission_classes = [IsStudioManager]
+    parser_classes = [MultiPartParser]
+
+    class ImportInput(serializers.Serializer):
+        file = serializers.FileField()
+        dry_run = serializers.BooleanField(default=False)
+
+    def initial(self, request, *args, **kwargs):
+        # Refuse an oversized upload before any of it is read (authentication may read a form body).
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > IMPORT_MAX_BYTES + 64 * 1024:
+            raise FileTooLarge()
+        request._request.upload_handlers.insert(0, SizeLimitHandler(request._request))
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ImportInput,
+        responses=inline_serializer(
+            "ImportResult",
+            {"created": serializers.IntegerField(), "updated": serializers.IntegerField(),
+             "skipped": serializers.IntegerField(), "errors": serializers.ListField()},
+        ),
+    )  # fmt: skip
+    def post(self, request):
+        data = self.ImportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise FileTooLarge()
+        result = services.client_import_csv(content=upload.read(), dry_run=data.validated_data["dry_run"])
+        return Response(result.as_dict())
+
+
+class ClientExportApi(APIView):
+    permission_classes = [IsStudioManager]
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request):
+        clients = selectors.client_list(user=request.user).filter(erased_at__isnull=True).order_by("id")
+        body = csv_io.export(services.client_export_rows(clients))
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="clients.csv"'
+        return response

@@ -1,18 +1,79 @@
-from django.db.models import Exists, OuterRef, QuerySet
+import heapq
+import re
+from itertools import islice
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
-from tenant_apps.clients.models import Client
+from tenant_apps.clients.models import Client, ClientNote
+
+# Bookings and packages depend on clients, not the reverse: their models are named, never imported.
+
+
+def _booking_model():
+    return apps.get_model("bookings", "Booking")
 
 
 def client_list(*, user: User) -> QuerySet[Client]:
-    """Owner and managers see every client; a trainer those who booked them; clients no one (the API refuses)."""
-    clients = Client.objects.all()
+    """Owner and managers see every client; a trainer those they train or who booked them; clients no one."""
+    clients = Client.objects.select_related("primary_trainer")
     if user.manages_studio:
         return clients
     if user.role == Role.TRAINER:
-        # Bookings point at clients, not the reverse: the relation is followed by name.
-        from django.apps import apps
-
-        booking = apps.get_model("bookings", "Booking")
-        return clients.filter(Exists(booking.objects.filter(client=OuterRef("pk"), trainer__user=user)))
+        booked = _booking_model().objects.filter(client=OuterRef("pk"), trainer__user=user)
+        return clients.filter(Q(primary_trainer__user=user) | Exists(booked))
     return clients.none()
+
+
+def client_search(clients: QuerySet[Client], text: str) -> QuerySet[Client]:
+    """Name, email or phone; a phone is matched on its digits whatever way it was typed."""
+    condition = Q()
+    for word in text.split():
+        condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 4:
+        # Stored numbers are E.164; a number typed the national way starts with a trunk 0 it doesn't have.
+        condition |= Q(phone__contains=digits) | Q(phone__contains=digits.lstrip("0"))
+    return clients.filter(condition)
+
+
+def with_trainer(clients: QuerySet[Client], trainer_id: int) -> QuerySet[Client]:
+    booked = _booking_model().objects.filter(client=OuterRef("pk"), trainer_id=trainer_id)
+    return clients.filter(Q(primary_trainer_id=trainer_id) | Exists(booked))
+
+
+def with_active_package(clients: QuerySet[Client], has_one: bool) -> QuerySet[Client]:
+    usable = apps.get_model("packages", "ClientPackage").objects.filter(
+        client=OuterRef("pk"), status="active", sessions_remaining__gt=0, expiry_date__gte=timezone.localdate()
+    )
+    return clients.filter(Exists(usable)) if has_one else clients.exclude(Exists(usable))
+
+
+def client_notes(*, client: Client) -> QuerySet[ClientNote]:
+    return client.client_notes.select_related("author")
+
+
+def client_timeline(*, client: Client, limit: int = 100) -> list[dict]:
+    """Notes, booking history and package movements of one client, newest first: one query per kind."""
+    notes = (
+        {"kind": "note", "at": note.created, "id": note.pk, "text": note.text,
+         "author": note.author.get_full_name() if note.author else ""}
+        for note in client.client_notes.select_related("author").order_by("-created", "-id")[:limit]
+    )  # fmt: skip
+    booking_events = (
+        {"kind": "booking", "at": event.created, "id": event.pk, "booking_id": event.booking_id,
+         "event": event.kind, "status": event.to_status, "session_type": event.booking.session_type.name,
+         "start_time": event.booking.start_time, "note": event.note}
+        for event in apps.get_model("bookings", "BookingEvent").objects.filter(booking__client=client)
+        .select_related("booking__session_type").order_by("-created", "-id")[:limit]
+    )  # fmt: skip
+    credits = (
+        {"kind": "package", "at": move.created, "id": move.pk, "client_package_id": move.client_package_id,
+         "event": move.kind, "delta": move.delta, "package": move.client_package.package.name, "note": move.reason}
+        for move in apps.get_model("packages", "CreditTransaction").objects.filter(client_package__client=client)
+        .select_related("client_package__package").order_by("-created", "-id")[:limit]
+    )  # fmt: skip
+    newest_first = heapq.merge(notes, booking_events, credits, key=lambda item: item["at"], reverse=True)
+    return list(islice(newest_first, limit))

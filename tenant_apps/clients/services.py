@@ -1,32 +1,129 @@
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from shared_apps.accounts.models import User, UserManager
-from shared_apps.core.exceptions import ValidationFailed
-from tenant_apps.clients.models import Client
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed
+from tenant_apps.clients import csv_io
+from tenant_apps.clients.models import Client, ClientNote
 
 EMAIL_TAKEN = "A client with this email already exists."
+IMPORT_BATCH = 1000
+IMPORT_FIELDS = ["first_name", "last_name", "phone", "fitness_level", "tags", "notes", "is_active"]
 
 
-@transaction.atomic
-def client_create(
-    *, email: str, first_name: str, last_name: str = "", phone: str = "", user: User | None = None
-) -> Client:
-    client = Client(
-        email=UserManager.normalize_email(email), first_name=first_name, last_name=last_name, phone=phone, user=user
-    )
-    if Client.objects.filter(email__iexact=client.email).exists():
-        raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+def _full_clean(client: Client) -> None:
     try:
         client.full_clean(validate_constraints=False)
     except ValidationError as error:
         raise ValidationFailed(fields=error.message_dict) from error
+
+
+def _save_unique(client: Client, **save_kwargs) -> None:
     try:
+        # The case-insensitive unique constraint settles two writers racing for one address.
         with transaction.atomic():
-            client.save()
+            client.save(**save_kwargs)
     except IntegrityError as error:
         raise ValidationFailed(fields={"email": [EMAIL_TAKEN]}) from error
+
+
+@transaction.atomic
+def client_create(
+    *, email: str, first_name: str, last_name: str = "", phone: str = "", user: User | None = None, **profile
+) -> Client:
+    client = Client(
+        email=UserManager.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        user=user,
+        **profile,
+    )
+    if Client.objects.filter(email__iexact=client.email).exists():
+        raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+    _full_clean(client)
+    _save_unique(client)
     return client
+
+
+_EDITABLE = {
+    "email", "first_name", "last_name", "phone", "fitness_level", "goals", "preferences", "primary_trainer", "notes",
+    "tags", "is_active",
+}  # fmt: skip
+
+
+@transaction.atomic
+def client_update(*, client: Client, **changes) -> Client:
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise ValueError(f"not client fields: {unknown}")
+    if client.erased_at:
+        raise ApplicationError("This client's data was erased; the record can't be edited.")
+    if "email" in changes:
+        changes["email"] = UserManager.normalize_email(changes["email"])
+        if Client.objects.filter(email__iexact=changes["email"]).exclude(pk=client.pk).exists():
+            raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+    for name, value in changes.items():
+        setattr(client, name, value)
+    _full_clean(client)
+    _save_unique(client)
+    return client
+
+
+@transaction.atomic
+def client_deactivate(*, client: Client) -> Client:
+    """The client is no longer listed as active; bookings, packages and history stay."""
+    client.is_active = False
+    client.save(update_fields=["is_active", "updated"])
+    return client
+
+
+@transaction.atomic
+def client_erase(*, client: Client) -> Client:
+    """Honour a data-erasure request: personal data goes, bookings and payments stay countable.
+
+    The record keeps its id (so bookings and sales still add up) but no name, contact or free text; its
+    account, if any, is anonymised and closed; notes written about the client are deleted.
+    """
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.erased_at:
+        return client
+    placeholder = f"erased-{client.pk}@erased.invalid"
+    if client.user_id:
+        User.objects.filter(pk=client.user_id).update(
+            email=f"erased-user-{client.user_id}@erased.invalid",
+            first_name="",
+            last_name="",
+            phone="",
+            is_active=False,
+            password=make_password(None),  # unusable
+        )
+        apps.get_model("account", "EmailAddress").objects.filter(user_id=client.user_id).delete()
+        apps.get_model("authtoken", "Token").objects.filter(user_id=client.user_id).delete()
+    ClientNote.objects.filter(client=client).delete()
+    # Booking notes are free text about the person; the bookings themselves stay.
+    apps.get_model("bookings", "Booking").objects.filter(client=client).update(notes="")
+    for name, value in {
+        "email": placeholder, "first_name": "Erased", "last_name": "", "phone": "", "fitness_level": "",
+        "goals": [], "preferences": {}, "notes": "", "tags": [], "is_active": False, "user": None,
+        "erased_at": timezone.now(),
+    }.items():  # fmt: skip
+        setattr(client, name, value)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_note_add(*, client: Client, author: User, text: str) -> ClientNote:
+    text = text.strip()
+    if not text:
+        raise ValidationFailed(fields={"text": ["The note is empty."]})
+    return ClientNote.objects.create(client=client, author=author, text=text)
 
 
 @transaction.atomic
@@ -47,3 +144,87 @@ def client_for_user(*, user: User) -> Client:
         phone=user.phone,
         user=user,
     )
+
+
+# -- CSV import ------------------------------------------------------------------------------------------
+
+
+class ImportRefused(ApplicationError):
+    code = "invalid_import"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[csv_io.RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors],
+        }
+
+
+@transaction.atomic
+def client_import_csv(*, content: bytes, dry_run: bool = False) -> ImportResult:
+    """Create or update clients from a CSV file, matched by email; all or nothing.
+
+    The whole file is checked before anything is written: with any error, nothing is. An empty cell leaves
+    the stored value alone, and a row that changes nothing counts as skipped, so importing the same file
+    twice changes nothing the second time. Queries are per batch of rows, not per row.
+    """
+    try:
+        parsed = csv_io.parse(content)
+    except csv_io.CsvUnreadable as error:
+        raise ImportRefused(str(error), fields={"file": [str(error)]}) from error
+    result = ImportResult(errors=list(parsed.errors))
+    to_create: list[Client] = []
+    to_update: list[Client] = []
+    for start in range(0, len(parsed.rows), IMPORT_BATCH):
+        batch = parsed.rows[start : start + IMPORT_BATCH]
+        existing = {
+            client.email.lower(): client
+            for client in Client.objects.filter(email__in=[values["email"] for _, values in batch])
+        }
+        for number, values in batch:
+            client = existing.get(values["email"])
+            if client is None:
+                if not values.get("first_name"):
+                    result.errors.append(csv_io.RowError(number, "first_name", "A new client needs a first name."))
+                    continue
+                to_create.append(Client(**values))
+            elif client.erased_at:
+                result.errors.append(csv_io.RowError(number, "email", "This client's data was erased."))
+            elif any(getattr(client, name) != value for name, value in values.items() if name != "email"):
+                for name, value in values.items():
+                    setattr(client, name, value)
+                to_update.append(client)
+            else:
+                result.skipped += 1
+    result.errors.sort(key=lambda error: (error.row, error.field))
+    if result.errors:
+        raise ImportRefused(
+            f"{len({e.row for e in result.errors})} rows have errors; nothing was imported.", extra=result.as_dict()
+        )
+    result.created, result.updated = len(to_create), len(to_update)
+    if not dry_run:
+        try:
+            with transaction.atomic():
+                Client.objects.bulk_create(to_create, batch_size=IMPORT_BATCH)
+                Client.objects.bulk_update(to_update, IMPORT_FIELDS, batch_size=IMPORT_BATCH)
+        except IntegrityError as error:
+            # Someone added one of these emails while the file was being read.
+            raise ImportRefused("Some emails were added meanwhile; import the file again.") from error
+    return result
+
+
+def client_export_rows(clients) -> list[dict]:
+    return [
+        {column: getattr(client, column) for column in csv_io.COLUMNS}
+        | {"phone": str(client.phone) if client.phone else ""}
+        for client in clients
+    ]

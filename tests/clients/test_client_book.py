@@ -1,0 +1,180 @@
+"""The client book: search, filters, ordering, edits, deactivation, erasure, notes and the timeline."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from tenant_apps.bookings import services as booking_services
+from tenant_apps.clients.models import Client, ClientNote
+from tests.conftest import make_user, next_monday
+from tests.factories import ClientFactory, TrainerFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/clients/"
+
+
+def names(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [client["first_name"] for client in response.json()["results"]]
+
+
+@pytest.fixture
+def book(studio_a):
+    with tenant_context(studio_a):
+        return {
+            "ada": ClientFactory(first_name="Ada", last_name="Lovelace", email="ada@math.test", phone="+442079460958",
+                                 fitness_level="advanced", tags=["vip", "morning"]),
+            "bob": ClientFactory(first_name="Bob", last_name="Stone", email="bob@rock.test", fitness_level="beginner",
+                                 tags=["morning"]),
+            "cy": ClientFactory(first_name="Cy", last_name="Young", email="cy@ball.test", is_active=False),
+        }  # fmt: skip
+
+
+def test_search_by_name_email_or_phone(as_user, manager_a, book):
+    api = as_user(manager_a)
+
+    assert names(api.get(URL, {"search": "love"})) == ["Ada"]
+    assert names(api.get(URL, {"search": "ROCK.test"})) == ["Bob"]
+    assert names(api.get(URL, {"search": "020 7946 0958"})) == ["Ada"]
+    assert names(api.get(URL, {"search": "ada lovelace"})) == ["Ada"]
+    assert names(api.get(URL, {"search": "nobody"})) == []
+
+
+def test_filters_and_ordering(as_user, manager_a, book, studio_a):
+    api = as_user(manager_a)
+
+    assert names(api.get(URL, {"fitness_level": "beginner"})) == ["Bob"]
+    assert names(api.get(URL, {"is_active": "false"})) == ["Cy"]
+    assert sorted(names(api.get(URL, {"tag": "morning"}))) == ["Ada", "Bob"]
+    assert names(api.get(URL, {"ordering": "-first_name"})) == ["Cy", "Bob", "Ada"]
+    assert names(api.get(URL, {"created_after": "2999-01-01T00:00:00Z"})) == []
+    bad = api.get(URL, {"fitness_level": "olympian", "ordering": "password"})
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"fitness_level", "ordering"}
+
+
+def test_filter_by_trainer_covers_primary_trainer_and_bookings(as_user, manager_a, book, schedule_a, studio_a):
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        book["ada"].primary_trainer = trainer
+        book["ada"].save()
+        booking_services.booking_create(
+            trainer=trainer,
+            client=book["bob"],
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(9), tzinfo=ZoneInfo("Europe/London")),
+        )
+
+    assert sorted(names(as_user(manager_a).get(URL, {"trainer": trainer.pk}))) == ["Ada", "Bob"]
+
+
+def test_a_trainer_sees_their_clients_only(as_user, trainer_a, book, studio_a):
+    with tenant_context(studio_a):
+        me = TrainerFactory(user=trainer_a)
+        book["cy"].primary_trainer = me
+        book["cy"].save()
+
+    assert names(as_user(trainer_a).get(URL)) == ["Cy"]
+    assert as_user(trainer_a).get(f"{URL}{book['ada'].pk}/").status_code == 404
+    assert as_user(trainer_a).patch(f"{URL}{book['cy'].pk}/", {"notes": "x"}).status_code == 403
+
+
+def test_patch_validates_and_delete_deactivates(as_user, manager_a, book, studio_a):
+    api = as_user(manager_a)
+
+    patched = api.patch(f"{URL}{book['bob'].pk}/", {"goals": ["5k run"], "tags": ["evening"], "phone": "+14155552671"})
+    bad = api.patch(f"{URL}{book['bob'].pk}/", {"phone": "12", "fitness_level": "pro", "email": "ada@math.test"})
+    deleted = api.delete(f"{URL}{book['bob'].pk}/")
+
+    assert patched.json()["goals"] == ["5k run"] and patched.json()["phone"] == "+14155552671"
+    assert bad.status_code == 400 and set(bad.json()["fields"]) >= {"phone", "fitness_level"}
+    assert deleted.json()["is_active"] is False
+    with tenant_context(studio_a):
+        assert Client.objects.filter(pk=book["bob"].pk).exists()
+
+
+def test_an_email_taken_by_another_client_is_refused(as_user, manager_a, book):
+    response = as_user(manager_a).patch(f"{URL}{book['bob'].pk}/", {"email": "ADA@math.test"})
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"email"}
+
+
+def test_erase_removes_personal_data_but_keeps_bookings_countable(
+    as_user, owner_a, manager_a, client_a, booking_client_a, schedule_a, studio_a
+):
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        booking = booking_services.booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            notes="Knee injury",
+            start_time=datetime.combine(next_monday(), time(9), tzinfo=ZoneInfo("Europe/London")),
+        )
+        ClientNote.objects.create(client=booking_client_a, author=owner_a, text="Called about her knee")
+
+    refused = as_user(manager_a).post(f"{URL}{booking_client_a.pk}/erase/")
+    erased = as_user(owner_a).post(f"{URL}{booking_client_a.pk}/erase/")
+
+    assert refused.status_code == 403
+    assert erased.status_code == 200
+    body = erased.json()
+    assert body["email"] == f"erased-{booking_client_a.pk}@erased.invalid"
+    assert (body["first_name"], body["last_name"], body["phone"], body["is_active"]) == ("Erased", "", "", False)
+    assert body["erased_at"]
+    with tenant_context(studio_a):
+        booking.refresh_from_db()
+        client_a.refresh_from_db()
+        assert booking.client_id == booking_client_a.pk and booking.notes == ""
+        assert not ClientNote.objects.filter(client=booking_client_a).exists()
+        assert "alpha.test" not in client_a.email and not client_a.is_active
+        assert not client_a.has_usable_password()
+    # Erased data stays erased: the record can't be edited back.
+    assert as_user(owner_a).patch(f"{URL}{booking_client_a.pk}/", {"first_name": "Ada"}).status_code == 400
+
+
+def test_notes_and_timeline(as_user, manager_a, trainer_a, booking_client_a, schedule_a, studio_a):
+    trainer, session_type = schedule_a
+    api = as_user(manager_a)
+    first = api.post(f"{URL}{booking_client_a.pk}/notes/", {"text": "Prefers mornings"})
+    with tenant_context(studio_a):
+        booking = booking_services.booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(10), tzinfo=ZoneInfo("Europe/London")),
+        )
+        booking_services.booking_cancel(booking=booking, actor=trainer_a, reason="Ill")
+    second = api.post(f"{URL}{booking_client_a.pk}/notes/", {"text": "Rebook next week"})
+    empty = api.post(f"{URL}{booking_client_a.pk}/notes/", {"text": "   "})
+
+    notes = api.get(f"{URL}{booking_client_a.pk}/notes/").json()["results"]
+    timeline = api.get(f"{URL}{booking_client_a.pk}/timeline/").json()
+
+    assert first.status_code == second.status_code == 201
+    assert empty.status_code == 400
+    assert [note["text"] for note in notes] == ["Rebook next week", "Prefers mornings"]
+    assert notes[0]["author_id"] == manager_a.pk
+    assert [(entry["kind"], entry.get("event")) for entry in timeline] == [
+        ("note", None),
+        ("booking", "cancelled"),
+        ("booking", "created"),
+        ("note", None),
+    ]
+
+
+def test_clients_anonymous_and_other_studios_are_refused(as_user, anon_a, client_a, studio_a, studio_b):
+    with tenant_context(studio_a):
+        someone = ClientFactory(pk=8601)
+    owner_b = make_user(studio_b, role="owner", email="boss@bravo.test")
+
+    for path in ("", "notes/", "timeline/"):
+        assert as_user(client_a).get(f"{URL}{someone.pk}/{path}").status_code == 403
+        assert anon_a.get(f"{URL}{someone.pk}/{path}").status_code == 401
+        assert as_user(owner_b, studio_b).get(f"{URL}{someone.pk}/{path}").status_code == 404
+    assert as_user(owner_b, studio_b).post(f"{URL}{someone.pk}/erase/").status_code == 404
+    with tenant_context(studio_a):
+        assert Client.objects.get(pk=someone.pk).erased_at is None
