@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from shared_apps.accounts.models import Role, User, UserManager
+from shared_apps.accounts.signals import client_registered
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed
 from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.core.tenancy import studio_url
@@ -80,14 +81,12 @@ def token_for(user: User) -> Token:
 
 @transaction.atomic
 def client_register(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> User:
-    return user_create(
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        role=Role.CLIENT,
+    user = user_create(
+        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone, role=Role.CLIENT
     )
+    # The client book (another app) links or creates the client's record in this same transaction.
+    client_registered.send(sender=User, user=user)
+    return user
 
 
 def user_login(*, request, email: str, password: str) -> tuple[User, Token]:

@@ -1,13 +1,22 @@
 """A password changed or reset on the web pages (allauth) ends the account's API token, as the API does."""
 
 from allauth.account.signals import password_changed, password_reset, password_set
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
-from shared_apps.accounts.services import user_tokens_revoke
+# Sent when a client account is created through the API, with ``user``; apps that keep data about clients
+# (the client book) listen, since accounts may not depend on them. allauth's web sign-up sends user_signed_up.
+client_registered = Signal()
+
+
+def _revoke(user) -> None:
+    # Imported here: the services module imports this one for client_registered.
+    from shared_apps.accounts.services import user_tokens_revoke
+
+    user_tokens_revoke(user=user)
 
 
 @receiver(password_changed)
 @receiver(password_set)
 @receiver(password_reset)
 def revoke_tokens_after_password_change(sender, request, user, **kwargs) -> None:
-    user_tokens_revoke(user=user)
+    _revoke(user)

@@ -178,3 +178,23 @@ def test_clients_anonymous_and_other_studios_are_refused(as_user, anon_a, client
     assert as_user(owner_b, studio_b).post(f"{URL}{someone.pk}/erase/").status_code == 404
     with tenant_context(studio_a):
         assert Client.objects.get(pk=someone.pk).erased_at is None
+
+
+def test_a_client_who_signs_up_is_matched_to_their_record_by_email(anon_a, studio_a):
+    with tenant_context(studio_a):
+        known = ClientFactory(email="walk.in@example.com", first_name="Walk", last_name="In")
+
+    anon_a.post(
+        "/api/users/register/",
+        {"email": "Walk.In@Example.com", "password": "Sunny-Squat-77", "first_name": "W", "last_name": "I"},
+    )
+    anon_a.post(
+        "/api/users/register/",
+        {"email": "new@example.com", "password": "Sunny-Squat-77", "first_name": "New", "last_name": "Comer"},
+    )
+
+    with tenant_context(studio_a):
+        known.refresh_from_db()
+        assert known.user.email == "walk.in@example.com"
+        assert known.first_name == "Walk"  # the studio's record is kept as it was
+        assert Client.objects.get(email="new@example.com").user.first_name == "New"
