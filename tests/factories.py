@@ -66,3 +66,22 @@ class ClientFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"client{n}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
+
+
+class SessionPackageFactory(factory.django.DjangoModelFactory):
+    """A package on sale; pass session_types=[...] to limit what it pays for (none: every session type)."""
+
+    class Meta:
+        model = "packages.SessionPackage"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Pack {n}")
+    sessions_count = 10
+    price = "300.00"
+    currency = "GBP"
+    validity_days = 90
+
+    @factory.post_generation
+    def session_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.session_types.set(extracted)

@@ -146,7 +146,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # Run tasks in the calling process (the test suite, the benchmarks); never in a real deployment.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Hourly, not daily: each studio's day ends at its own midnight, and a run with nothing due changes nothing.
+    "packages-expire-due": {"task": "packages.expire_due_all_studios", "schedule": 60 * 60},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # -- auth ------------------------------------------------------------------------------------------------

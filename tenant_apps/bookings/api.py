@@ -12,9 +12,11 @@ from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus
-from tenant_apps.bookings.selectors import booking_history, booking_list
+from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.services import client_for_user
+from tenant_apps.packages.models import ClientPackage
+from tenant_apps.packages.selectors import visible_clients
 from tenant_apps.trainers.models import SessionType, Trainer
 
 
@@ -35,13 +37,14 @@ class BookingOutput(serializers.ModelSerializer):
     trainer_id = serializers.IntegerField()
     client_id = serializers.IntegerField()
     session_type_id = serializers.IntegerField()
+    client_package_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = Booking
         fields = [
             "id", "trainer_id", "client_id", "session_type_id", "start_time", "end_time", "status",
-            "confirmation_sent", "notes", "price", "currency", "cancellation_reason", "cancelled_at",
-            "is_late_cancellation", "created", "updated",
+            "confirmation_sent", "notes", "price", "currency", "client_package_id", "cancellation_reason",
+            "cancelled_at", "is_late_cancellation", "created", "updated",
         ]  # fmt: skip
 
 
@@ -68,6 +71,10 @@ class BookingListCreateApi(APIView):
         start_time = AwareDateTimeField()
         client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        # Pay with a credit of this package; left out, the client's only usable package is used if there is one.
+        client_package = serializers.PrimaryKeyRelatedField(
+            queryset=ClientPackage.objects.all(), required=False, allow_null=True
+        )
 
     @extend_schema(parameters=[BookingFilter], responses=BookingOutput(many=True))
     def get(self, request):
@@ -210,3 +217,19 @@ class BookingHistoryApi(APIView):
     def get(self, request, booking_id: int):
         events = booking_history(booking=_get(request, booking_id))
         return Response(BookingEventOutput(events, many=True).data)
+
+
+class ClientBookingListApi(APIView):
+    """One client's bookings, newest first, as far as the caller may see them (a trainer: their own sessions)."""
+
+    permission_classes = [IsStudioMember]
+
+    @extend_schema(parameters=[BookingFilter], responses=BookingOutput(many=True))
+    def get(self, request, client_id: int):
+        client = get_object_or_404(visible_clients(user=request.user), pk=client_id)
+        bookings = BookingFilter(request.query_params, queryset=client_bookings(user=request.user, client=client))
+        if not bookings.is_valid():
+            raise serializers.ValidationError(bookings.errors)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(bookings.qs, request, view=self)
+        return paginator.get_paginated_response(BookingOutput(page, many=True).data)

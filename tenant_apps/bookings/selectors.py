@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import Booking, BookingEvent
+from tenant_apps.clients.models import Client
 
 
 def booking_list(*, user: User) -> QuerySet[Booking]:
@@ -12,6 +13,11 @@ def booking_list(*, user: User) -> QuerySet[Booking]:
     if user.role == Role.TRAINER:
         return bookings.filter(trainer__user=user)
     return bookings.filter(client__user=user)
+
+
+def client_bookings(*, user: User, client: Client) -> QuerySet[Booking]:
+    """``client``'s bookings that ``user`` may see, newest first."""
+    return booking_list(user=user).filter(client=client).order_by("-start_time", "-id")
 
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:

@@ -1,5 +1,8 @@
 """Bookings: every write takes the trainer's row lock, re-checks the slot inside the same transaction, and
-leaves the exclusion constraint as the last line of defence. A lost race is a 409, never a 500."""
+leaves the exclusion constraint as the last line of defence. A lost race is a 409, never a 500.
+
+A booking paid by a package credit takes the package's row lock after the trainer's (always in that order, so
+two bookings never wait on each other crosswise) and debits the credit in the same transaction."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +26,13 @@ from tenant_apps.availability.selectors import (
 from tenant_apps.availability.services import lock_trainer
 from tenant_apps.bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus
 from tenant_apps.clients.models import Client
+from tenant_apps.packages.models import ClientPackage
+from tenant_apps.packages.services import (
+    client_package_check_date,
+    client_package_debit,
+    client_package_for_booking,
+    client_package_refund,
+)
 from tenant_apps.trainers.models import SessionType, Trainer
 
 
@@ -147,10 +157,15 @@ def booking_create(
     session_type: SessionType,
     start_time: datetime,
     notes: str = "",
+    client_package: ClientPackage | None = None,
     created_by: User | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Book ``client`` with ``trainer``: confirmed at once, or pending when the session type asks for it."""
+    """Book ``client`` with ``trainer``: confirmed at once, or pending when the session type asks for it.
+
+    Paid by a credit of ``client_package`` when named, else of the client's only usable package if there is
+    exactly one; otherwise booked without credits.
+    """
     now = now or timezone.now()
     start = _utc(start_time)
     trainer = lock_trainer(trainer)
@@ -165,6 +180,9 @@ def booking_create(
         raise ValidationFailed(fields=problems)
     check_offers(trainer=trainer, session_type=session_type)
     _check_slot(trainer=trainer, session_type=session_type, start=start, now=now)
+    paid_by = client_package_for_booking(
+        client=client, session_type=session_type, start_time=start, client_package=client_package
+    )
 
     status = BookingStatus.PENDING if session_type.requires_confirmation else BookingStatus.CONFIRMED
     booking = Booking(
@@ -175,10 +193,13 @@ def booking_create(
         notes=notes,
         price=session_type.price,
         currency=session_type.currency,
+        client_package=paid_by,
         created_by=created_by,
         **_times(session_type, start),
     )
     _save_times(booking)
+    if paid_by is not None:
+        client_package_debit(client_package=paid_by, booking=booking, actor=created_by)
     _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status)
     booking.confirmation_sent = _notify_client(
         booking, "booking_confirmed" if status == BookingStatus.CONFIRMED else "booking_requested"
@@ -206,6 +227,9 @@ def booking_reschedule(
         raise RescheduleWindowPassed()
     if start == booking.start_time:
         raise ValidationFailed(fields={"start_time": ["The booking already starts at this time."]})
+    if booking.client_package_id is not None:
+        # The credit already spent moves with the booking, but not past the package's last day.
+        client_package_check_date(client_package=booking.client_package, start_time=start)
     _check_slot(
         trainer=booking.trainer, session_type=booking.session_type, start=start, now=now, exclude_booking_id=booking.pk
     )
@@ -249,7 +273,8 @@ def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
 
 @transaction.atomic
 def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", now=None) -> Booking:
-    """Cancel; inside the session type's cancellation window the cancellation is marked late."""
+    """Cancel; inside the session type's cancellation window the cancellation is marked late. A timely
+    cancellation gives back the credit that paid for the booking; a late one keeps it spent."""
     now = now or timezone.now()
     booking = _locked(booking)
     window = timedelta(hours=booking.session_type.cancellation_window_hours)
@@ -262,6 +287,8 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
         cancelled_at=now,
         is_late_cancellation=now > booking.start_time - window,
     )
+    if booking.client_package_id is not None and not booking.is_late_cancellation:
+        client_package_refund(booking=booking, actor=actor, reason=reason or "Cancelled in time.")
     _notify_client(booking, "booking_cancelled")
     return booking
 

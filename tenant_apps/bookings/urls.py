@@ -11,4 +11,5 @@ urlpatterns = [
     path("bookings/<int:booking_id>/no-show/", api.BookingNoShowApi.as_view(), name="booking-no-show"),
     path("bookings/<int:booking_id>/reschedule/", api.BookingRescheduleApi.as_view(), name="booking-reschedule"),
     path("bookings/<int:booking_id>/history/", api.BookingHistoryApi.as_view(), name="booking-history"),
+    path("clients/<int:client_id>/bookings/", api.ClientBookingListApi.as_view(), name="client-bookings"),
 ]

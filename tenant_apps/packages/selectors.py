@@ -1,0 +1,60 @@
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from shared_apps.accounts.models import Role, User
+from tenant_apps.clients.models import Client
+from tenant_apps.clients.selectors import client_list
+from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
+from tenant_apps.trainers.models import SessionType
+
+
+def package_list(*, user: User | None) -> QuerySet[SessionPackage]:
+    """Everyone sees the packages on sale (the booking site lists them); owner and managers also retired ones."""
+    packages = SessionPackage.objects.prefetch_related("session_types")
+    if user is None or not user.is_authenticated or not user.manages_studio:
+        packages = packages.filter(is_active=True)
+    return packages
+
+
+def package_sales(*, package: SessionPackage) -> QuerySet[ClientPackage]:
+    """The client packages sold from ``package``, newest sale first."""
+    return package.sales.select_related("client", "package").order_by("-purchased_at", "-id")
+
+
+def visible_clients(*, user: User) -> QuerySet[Client]:
+    """The clients whose packages and bookings ``user`` may look at.
+
+    Staff see what the client book shows them (a trainer: those they train or who booked them); a client
+    sees only their own record, so the booking site can show them their balances.
+    """
+    if user.role == Role.CLIENT:
+        return Client.objects.filter(user=user)
+    return client_list(user=user)
+
+
+def client_package_list(*, client: Client) -> QuerySet[ClientPackage]:
+    """A client's packages with their ledgers: two queries for any number of packages."""
+    ledger = CreditTransaction.objects.order_by("created", "id")
+    return client.packages.select_related("client", "package").prefetch_related(Prefetch("transactions", ledger))
+
+
+def _covers(session_type: SessionType) -> Q:
+    """The package pays for ``session_type``: it names it, or it names no session type at all."""
+    links = SessionPackage.session_types.through.objects.filter(sessionpackage_id=OuterRef("package_id"))
+    return ~Q(Exists(links)) | Q(Exists(links.filter(sessiontype_id=session_type.pk)))
+
+
+def usable_client_packages(*, client: Client, session_type: SessionType, on_date: date) -> QuerySet[ClientPackage]:
+    """The client's packages that could pay for a ``session_type`` session on ``on_date`` (the studio's day)."""
+    return ClientPackage.objects.filter(
+        _covers(session_type),
+        client=client,
+        status=ClientPackage.Status.ACTIVE,
+        sessions_remaining__gt=0,
+        expiry_date__gte=on_date,
+    )
+
+
+def package_covers(*, client_package: ClientPackage, session_type: SessionType) -> bool:
+    return ClientPackage.objects.filter(_covers(session_type), pk=client_package.pk).exists()
