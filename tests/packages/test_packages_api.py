@@ -1,7 +1,7 @@
 """/api/packages/, /api/packages/{id}/, /api/packages/{id}/clients/ and /api/clients/{id}/packages/; the
 permission matrix of every packages endpoint, and of /api/clients/{id}/bookings/ as well."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,13 @@ from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings import services as booking_services
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
 from tests.conftest import api_client, host_of, make_user, next_monday, token_of
-from tests.factories import ClientFactory, SessionPackageFactory, SessionTypeFactory
+from tests.factories import (
+    ClientFactory,
+    SessionPackageFactory,
+    SessionTypeFactory,
+    TrainerFactory,
+    WindowFactory,
+)
 from tests.packages.conftest import queries_for, sell
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +232,67 @@ def test_a_client_sees_their_own_packages_only(as_user, client_a, studio_a, book
 
     assert len(as_user(client_a).get(f"/api/clients/{booking_client_a.pk}/packages/").json()["results"]) == 1
     assert as_user(client_a).get(f"/api/clients/{other.pk}/packages/").status_code == 404
+
+
+# -- a client's bookings ---------------------------------------------------------------------------------
+
+
+def test_a_client_s_bookings_newest_first_in_as_many_queries_for_many_as_for_one(
+    as_user, manager_a, studio_a, schedule_a, booking_client_a
+):
+    trainer, session_type = schedule_a
+    url = f"/api/clients/{booking_client_a.pk}/bookings/"
+
+    def book(day_offset):
+        with tenant_context(studio_a):
+            return booking_services.booking_create(
+                trainer=trainer,
+                client=booking_client_a,
+                session_type=session_type,
+                start_time=datetime.combine(next_monday() + timedelta(days=day_offset), time(10), tzinfo=LONDON),
+            )
+
+    first = book(0)
+    with tenant_context(studio_a):
+        book_other = booking_services.booking_create(
+            trainer=trainer,
+            client=ClientFactory(),
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(11), tzinfo=LONDON),
+        )
+    manager = as_user(manager_a)
+    one = queries_for(lambda: manager.get(url))
+    later = [book(offset) for offset in (1, 2, 3)]
+
+    assert queries_for(lambda: manager.get(url)) == one
+    ids = [row["id"] for row in manager.get(url).json()["results"]]
+    assert ids == [booking.pk for booking in reversed([first, *later])]
+    assert book_other.pk not in ids
+
+
+def test_a_trainer_sees_only_their_own_sessions_with_a_client(as_user, studio_a, schedule_a, booking_client_a):
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        colleague = TrainerFactory(display_name="Colleague")
+        WindowFactory(trainer=colleague, day_of_week=next_monday().weekday(), start_time="09:00", end_time="12:00")
+        session_type.trainers.add(colleague)
+        mine = booking_services.booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(10), tzinfo=LONDON),
+        )
+        booking_services.booking_create(
+            trainer=colleague,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(11), tzinfo=LONDON),
+        )
+
+    response = as_user(trainer.user).get(f"/api/clients/{booking_client_a.pk}/bookings/")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [mine.pk]
 
 
 # -- the permission matrix --------------------------------------------------------------------------------
