@@ -274,10 +274,14 @@ def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
 @transaction.atomic
 def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", now=None) -> Booking:
     """Cancel; inside the session type's cancellation window the cancellation is marked late. A timely
-    cancellation gives back the credit that paid for the booking; a late one keeps it spent."""
+    cancellation gives back the credit that paid for the booking; a late one keeps it spent.
+
+    A request still pending (never confirmed) is never late: declining or withdrawing it costs nobody a credit.
+    """
     now = now or timezone.now()
     booking = _locked(booking)
     window = timedelta(hours=booking.session_type.cancellation_window_hours)
+    was_confirmed = booking.status == BookingStatus.CONFIRMED
     booking = _transition(
         booking,
         BookingStatus.CANCELLED,
@@ -285,7 +289,7 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
         note=reason,
         cancellation_reason=reason,
         cancelled_at=now,
-        is_late_cancellation=now > booking.start_time - window,
+        is_late_cancellation=was_confirmed and now > booking.start_time - window,
     )
     if booking.client_package_id is not None and not booking.is_late_cancellation:
         client_package_refund(booking=booking, actor=actor, reason=reason or "Cancelled in time.")

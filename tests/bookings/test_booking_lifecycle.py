@@ -216,3 +216,14 @@ def test_patch_changes_notes_only(as_user, manager_a, booking):
     assert notes.json()["notes"] == "Bring a towel"
     assert moving.status_code == 400
     assert set(moving.json()["fields"]) == {"start_time"}
+
+
+def test_declining_a_pending_request_is_never_late(booking, studio_a, manager_a):
+    with tenant_context(studio_a):
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.PENDING)
+        declined = services.booking_cancel(
+            booking=booking, actor=manager_a, reason="Fully booked", now=booking.start_time - timedelta(hours=1)
+        )
+
+    assert declined.status == "cancelled"
+    assert declined.is_late_cancellation is False
