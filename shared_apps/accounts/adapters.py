@@ -4,7 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
 from shared_apps.accounts.models import Role
-from shared_apps.core.mail import sender_name
+from shared_apps.core.mail import queue_rendered_message, sender_name
 from shared_apps.core.tenancy import current_studio
 
 
@@ -28,3 +28,16 @@ class StudioAccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         context.setdefault("studio", current_studio())
         super().send_mail(template_prefix, email, context)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # allauth renders, then calls send(): sending goes through Celery like every other mail.
+        return _QueuedMessage(super().render_mail(template_prefix, email, context, headers))
+
+
+class _QueuedMessage:
+    def __init__(self, message):
+        self.message = message
+
+    def send(self, fail_silently: bool = False) -> int:
+        queue_rendered_message(self.message)
+        return 1

@@ -59,6 +59,7 @@ class RegisterApi(APIView):
         data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.client_register(**data.validated_data)
+        services.email_confirmation_send(user=user, request=request)
         return Response(session_body(user, services.token_for(user)), status=status.HTTP_201_CREATED)
 
 

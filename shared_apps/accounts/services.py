@@ -89,6 +89,13 @@ def client_register(*, email: str, password: str, first_name: str, last_name: st
     return user
 
 
+def email_confirmation_send(*, user: User, request) -> None:
+    """Mail the link that proves the account owns its address (allauth's confirmation, in the studio's name)."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is not None and not address.verified:
+        address.send_confirmation(request, signup=True)
+
+
 def user_login(*, request, email: str, password: str) -> tuple[User, Token]:
     user = authenticate(request, email=UserManager.normalize_email(email), password=password)
     if user is None:

@@ -26,8 +26,6 @@ def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
     Sending happens in Celery, so a slow or failing mail service neither delays the request nor undoes what
     it wrote, and an answer takes as long whether or not a mail was sent (no account enumeration by timing).
     """
-    from shared_apps.core.tasks import send_email
-
     context = {"studio": current_studio(), "sender_name": sender_name(), **context}
     message = {
         "subject": " ".join(_render(f"emails/{template}_subject.txt", context).split()),
@@ -35,6 +33,12 @@ def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
         "from_email": formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
         "to": [to],
     }
+    _queue_on_commit(message)
+
+
+def _queue_on_commit(message: dict) -> None:
+    from shared_apps.core.tasks import send_email
+
     schema = connection.schema_name
 
     def queue() -> None:
@@ -43,3 +47,17 @@ def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
             send_email.delay(**message)
 
     transaction.on_commit(queue, robust=True)
+
+
+def queue_rendered_message(message) -> None:
+    """Queue a mail someone else rendered (allauth's), the same way: by Celery, once the transaction commits."""
+    html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
+    _queue_on_commit(
+        {
+            "subject": message.subject,
+            "body": message.body,
+            "from_email": message.from_email,
+            "to": list(message.to),
+            "html": html,
+        }
+    )

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import Forbidden
-from shared_apps.core.fields import AwareDateTimeField
+from shared_apps.core.fields import AwareDateTimeField, BoundedDateField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioStaff
 from tenant_apps.availability import selectors, services
@@ -51,7 +51,7 @@ class WindowInput(serializers.Serializer):
     start_time = serializers.TimeField(input_formats=["%H:%M", "%H:%M:%S"])
     end_time = serializers.TimeField(input_formats=["%H:%M", "%H:%M:%S"])
     is_recurring = serializers.BooleanField(default=True)
-    date = serializers.DateField(required=False, allow_null=True)
+    date = BoundedDateField(required=False, allow_null=True)
     is_active = serializers.BooleanField(default=True)
 
     def validate(self, data):
@@ -126,8 +126,8 @@ class BreakInput(serializers.Serializer):
     trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
     starts_at = AwareDateTimeField(required=False)
     ends_at = AwareDateTimeField(required=False)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
+    start_date = BoundedDateField(required=False)
+    end_date = BoundedDateField(required=False)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, data):
@@ -182,8 +182,8 @@ class AvailableSlotsApi(APIView):
     class SlotsQuery(serializers.Serializer):
         trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
         session_type = serializers.PrimaryKeyRelatedField(queryset=SessionType.objects.filter(is_active=True))
-        start = serializers.DateField()
-        end = serializers.DateField()
+        start = BoundedDateField()
+        end = BoundedDateField()
 
         def validate(self, data):
             if data["end"] < data["start"]:

@@ -14,6 +14,7 @@ from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus
 from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings
 from tenant_apps.clients.models import Client
+from tenant_apps.clients.selectors import client_list
 from tenant_apps.clients.services import client_for_user
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import visible_clients
@@ -76,6 +77,19 @@ class BookingListCreateApi(APIView):
             queryset=ClientPackage.objects.all(), required=False, allow_null=True
         )
 
+        def __init__(self, *args, user=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            if user is None:  # the OpenAPI schema's copy
+                return
+            # Only what the caller may see can be named: a client their own packages, a trainer the clients
+            # they train (an unknown id and someone else's read the same: "does not exist").
+            if user.role == Role.CLIENT:
+                self.fields["client_package"].queryset = ClientPackage.objects.filter(client__user=user)
+            elif not user.manages_studio:
+                visible = client_list(user=user)
+                self.fields["client"].queryset = visible
+                self.fields["client_package"].queryset = ClientPackage.objects.filter(client__in=visible)
+
     @extend_schema(parameters=[BookingFilter], responses=BookingOutput(many=True))
     def get(self, request):
         bookings = BookingFilter(request.query_params, queryset=booking_list(user=request.user))
@@ -87,10 +101,10 @@ class BookingListCreateApi(APIView):
 
     @extend_schema(request=BookingCreateInput, responses={201: BookingOutput})
     def post(self, request):
-        data = self.BookingCreateInput(data=request.data)
+        user = request.user
+        data = self.BookingCreateInput(data=request.data, user=user)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        user = request.user
         if user.role == Role.CLIENT:
             if "client" in fields:
                 raise serializers.ValidationError({"client": "Clients book for themselves; leave this out."})

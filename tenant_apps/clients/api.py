@@ -169,7 +169,7 @@ class ClientTimelineApi(APIView):
         )
     )
     def get(self, request, client_id: int):
-        return Response(selectors.client_timeline(client=_get(request, client_id)))
+        return Response(selectors.client_timeline(client=_get(request, client_id), user=request.user))
 
 
 class FileTooLarge(ApplicationError):

@@ -33,6 +33,7 @@ FALSE = {"false", "no", "n", "0", "inactive"}
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_TAG_LENGTH = 40
+MAX_EMAIL_LENGTH = 254  # the column's length; validate_email alone allows 320
 
 
 class CsvUnreadable(ValueError):
@@ -113,6 +114,8 @@ def clean_row(raw: dict[str, str], number: int) -> tuple[dict | None, list[RowEr
     email = raw.get("email", "").lower()
     try:
         validate_email(email)
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise ValidationError("too long")
         values["email"] = email
     except ValidationError:
         errors.append(RowError(number, "email", "Enter a valid email address." if email else "The email is missing."))

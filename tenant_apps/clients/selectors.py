@@ -60,8 +60,12 @@ def client_notes(*, client: Client) -> QuerySet[ClientNote]:
     return client.client_notes.select_related("author")
 
 
-def client_timeline(*, client: Client, limit: int = 100) -> list[dict]:
-    """Notes, booking history and package movements of one client, newest first: one query per kind."""
+def client_timeline(*, client: Client, user: User, limit: int = 100) -> list[dict]:
+    """Notes, booking history and package movements of one client, newest first: one query per kind.
+
+    A trainer sees the history of their own sessions with the client only, as in the client's booking list.
+    """
+    own_sessions = Q() if user.manages_studio else Q(booking__trainer__user=user)
     notes = (
         {"kind": "note", "at": note.created, "id": note.pk, "text": note.text,
          "author": note.author.get_full_name() if note.author else ""}
@@ -71,13 +75,15 @@ def client_timeline(*, client: Client, limit: int = 100) -> list[dict]:
         {"kind": "booking", "at": event.created, "id": event.pk, "booking_id": event.booking_id,
          "event": event.kind, "status": event.to_status, "session_type": event.booking.session_type.name,
          "start_time": event.booking.start_time, "note": event.note}
-        for event in apps.get_model("bookings", "BookingEvent").objects.filter(booking__client=client)
+        for event in apps.get_model("bookings", "BookingEvent").objects.filter(own_sessions, booking__client=client)
         .select_related("booking__session_type").order_by("-created", "-id")[:limit]
     )  # fmt: skip
     credits = (
         {"kind": "package", "at": move.created, "id": move.pk, "client_package_id": move.client_package_id,
          "event": move.kind, "delta": move.delta, "package": move.client_package.package.name, "note": move.reason}
-        for move in apps.get_model("packages", "CreditTransaction").objects.filter(client_package__client=client)
+        for move in apps.get_model("packages", "CreditTransaction").objects.filter(
+            own_sessions, client_package__client=client
+        )
         .select_related("client_package__package").order_by("-created", "-id")[:limit]
     )  # fmt: skip
     newest_first = heapq.merge(notes, booking_events, credits, key=lambda item: item["at"], reverse=True)

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from shared_apps.accounts.models import User, UserManager
@@ -106,8 +106,10 @@ def client_erase(*, client: Client) -> Client:
         apps.get_model("account", "EmailAddress").objects.filter(user_id=client.user_id).delete()
         apps.get_model("authtoken", "Token").objects.filter(user_id=client.user_id).delete()
     ClientNote.objects.filter(client=client).delete()
-    # Booking notes are free text about the person; the bookings themselves stay.
-    apps.get_model("bookings", "Booking").objects.filter(client=client).update(notes="")
+    # Free text about the person goes; the bookings and credit movements themselves stay countable.
+    apps.get_model("bookings", "Booking").objects.filter(client=client).update(notes="", cancellation_reason="")
+    apps.get_model("bookings", "BookingEvent").objects.filter(booking__client=client).update(note="")
+    apps.get_model("packages", "CreditTransaction").objects.filter(client_package__client=client).update(reason="")
     for name, value in {
         "email": placeholder, "first_name": "Erased", "last_name": "", "phone": "", "fitness_level": "",
         "goals": [], "preferences": {}, "notes": "", "tags": [], "is_active": False, "user": None,
@@ -126,14 +128,34 @@ def client_note_add(*, client: Client, author: User, text: str) -> ClientNote:
     return ClientNote.objects.create(client=client, author=author, text=text)
 
 
+class EmailNotVerified(ApplicationError):
+    status_code = 403
+    code = "email_not_verified"
+    message = "Confirm your email address first: follow the link we mailed you."
+
+
+def _email_verified(user: User) -> bool:
+    return (
+        apps.get_model("account", "EmailAddress")
+        .objects.filter(user=user, email__iexact=user.email, verified=True)
+        .exists()
+    )
+
+
 @transaction.atomic
 def client_for_user(*, user: User) -> Client:
-    """The client record of a signed-up client: linked already, or matched by email and linked now."""
+    """The client record of a signed-up client: linked already, created now, or matched by email.
+
+    Matching an existing record hands its bookings and credits to the account, so it waits until the
+    account has proved it owns the address (EmailNotVerified until then).
+    """
     client = Client.objects.select_for_update().filter(user=user).first()
     if client is not None:
         return client
     client = Client.objects.select_for_update().filter(email__iexact=user.email, user__isnull=True).first()
     if client is not None:
+        if not _email_verified(user):
+            raise EmailNotVerified()
         client.user = user
         client.save(update_fields=["user", "updated"])
         return client
@@ -219,6 +241,9 @@ def client_import_csv(*, content: bytes, dry_run: bool = False) -> ImportResult:
         except IntegrityError as error:
             # Someone added one of these emails while the file was being read.
             raise ImportRefused("Some emails were added meanwhile; import the file again.") from error
+        except DataError as error:
+            # Every value was checked; should one still not fit its column, the file is refused, not a 500.
+            raise ImportRefused("A value in the file doesn't fit; nothing was imported.") from error
     return result
 
 

@@ -40,8 +40,14 @@ class TrainerStaffOutput(TrainerPublicOutput):
 
 
 def trainer_output(request, trainer_or_page, *, many=False):
-    serializer = TrainerStaffOutput if request.user.is_authenticated and request.user.is_studio_staff else None
-    return (serializer or TrainerPublicOutput)(trainer_or_page, many=many).data
+    """Owner and managers see trainers' contact details; a trainer their own; everyone else the public card."""
+    user = request.user
+    if user.is_authenticated and user.manages_studio:
+        return TrainerStaffOutput(trainer_or_page, many=many).data
+    if many:
+        return [trainer_output(request, trainer) for trainer in trainer_or_page]
+    own = user.is_authenticated and trainer_or_page.user_id == user.pk
+    return (TrainerStaffOutput if own else TrainerPublicOutput)(trainer_or_page).data
 
 
 class TrainerListCreateApi(APIView):

@@ -105,20 +105,27 @@ def test_staff_must_name_the_client_and_clients_may_not(as_user, manager_a, clie
     assert count_bookings(studio_a) == 0
 
 
-def test_a_trainer_books_only_into_their_own_calendar(as_user, trainer_a, schedule_a, studio_a):
+def test_a_trainer_books_their_own_clients_into_their_own_calendar_only(as_user, trainer_a, schedule_a, studio_a):
     trainer, session_type = schedule_a
     with tenant_context(studio_a):
         colleague = TrainerFactory()
         WindowFactory(trainer=colleague, day_of_week=0)
         session_type.trainers.add(colleague)
-        someone = ClientFactory()
-    body = {"session_type": session_type.pk, "start_time": at(next_monday(), "09:00"), "client": someone.pk}
+        mine = ClientFactory(primary_trainer=trainer)
+        stranger = ClientFactory()
+    body = {"session_type": session_type.pk, "start_time": at(next_monday(), "09:00")}
 
-    own = as_user(trainer_a).post(URL, {**body, "trainer": trainer.pk})
-    other = as_user(trainer_a).post(URL, {**body, "trainer": colleague.pk})
+    own = as_user(trainer_a).post(URL, {**body, "trainer": trainer.pk, "client": mine.pk})
+    other_calendar = as_user(trainer_a).post(URL, {**body, "trainer": colleague.pk, "client": mine.pk})
+    # A client the trainer doesn't train reads as unknown: booking them would open their profile to the trainer.
+    other_client = as_user(trainer_a).post(
+        URL, {**body, "trainer": trainer.pk, "client": stranger.pk, "start_time": at(next_monday(), "10:00")}
+    )
 
     assert own.status_code == 201
-    assert other.status_code == 403
+    assert other_calendar.status_code == 403
+    assert other_client.status_code == 400
+    assert "does not exist" in other_client.json()["fields"]["client"][0]
     assert count_bookings(studio_a) == 1
 
 

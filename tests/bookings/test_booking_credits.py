@@ -180,15 +180,32 @@ def test_a_named_package_marked_expired_is_409_package_expired(as_user, client_a
     assert no_bookings(studio_a)
 
 
-def test_another_client_s_package_is_400_package_not_applicable(as_user, client_a, schedule_a, studio_a, pack):
+def test_another_client_s_package_is_400_package_not_applicable(
+    as_user, client_a, manager_a, schedule_a, studio_a, booking_client_a, pack
+):
+    trainer, session_type = schedule_a
     with tenant_context(studio_a):
         theirs = sell(SessionPackageFactory(), ClientFactory())
 
-    response = refused(as_user, client_a, schedule_a, {"client_package": theirs.pk})
+    # A client can't even name it: to them, someone else's package reads as one that doesn't exist.
+    by_client = refused(as_user, client_a, schedule_a, {"client_package": theirs.pk})
+    # The front desk sees every package, and is told why this one can't pay.
+    by_manager = as_user(manager_a).post(
+        URL,
+        {
+            "trainer": trainer.pk,
+            "session_type": session_type.pk,
+            "client": booking_client_a.pk,
+            "client_package": theirs.pk,
+            "start_time": datetime.combine(next_monday(), time(10), tzinfo=ZoneInfo("Europe/London")).isoformat(),
+        },
+    )
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "package_not_applicable"
-    assert "client_package" in response.json()["fields"]
+    assert by_client.status_code == 400
+    assert "does not exist" in by_client.json()["fields"]["client_package"][0]
+    assert by_manager.status_code == 400
+    assert by_manager.json()["code"] == "package_not_applicable"
+    assert "client_package" in by_manager.json()["fields"]
     assert no_bookings(studio_a)
     assert state(studio_a, theirs)[0] == 10
 

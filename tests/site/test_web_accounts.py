@@ -12,14 +12,17 @@ from shared_apps.accounts.models import Role, User
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_page_creates_a_client_and_mails_a_verification_link_in_the_studios_name(studio_b):
+def test_signup_page_creates_a_client_and_mails_a_verification_link_in_the_studios_name(
+    studio_b, django_capture_on_commit_callbacks
+):
     browser = Client(HTTP_HOST="bravo.localhost")
 
     page = browser.get("/accounts/signup/")
-    response = browser.post(
-        "/accounts/signup/",
-        {"email": "Web.Client@example.com", "password1": "Downward-Dog-88", "password2": "Downward-Dog-88"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            "/accounts/signup/",
+            {"email": "Web.Client@example.com", "password1": "Downward-Dog-88", "password2": "Downward-Dog-88"},
+        )
 
     assert "theme-midnight" in page.content.decode() and "Bravo Yoga" in page.content.decode()
     assert response.status_code == 302
