@@ -232,3 +232,52 @@ def test_a_sign_up_with_a_new_address_gets_its_record_at_once(anon_a, studio_a):
 
     with tenant_context(studio_a):
         assert Client.objects.get(email="new@example.com").user.first_name == "New"
+
+
+def test_a_trainer_sees_only_their_own_sessions_in_a_clients_timeline(
+    as_user, manager_a, trainer_a, booking_client_a, schedule_a, studio_a
+):
+    from tests.factories import WindowFactory
+
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        colleague = TrainerFactory()
+        WindowFactory(trainer=colleague, day_of_week=0, start_time="14:00", end_time="16:00")
+        session_type.trainers.add(colleague)
+        start = datetime.combine(next_monday(), time(9), tzinfo=ZoneInfo("Europe/London"))
+        booking_services.booking_create(
+            trainer=trainer, client=booking_client_a, session_type=session_type, start_time=start
+        )
+        theirs = booking_services.booking_create(
+            trainer=colleague, client=booking_client_a, session_type=session_type, start_time=start.replace(hour=14)
+        )
+        booking_services.booking_cancel(booking=theirs, actor=manager_a, reason="Private family matter")
+
+    for_trainer = as_user(trainer_a).get(f"{URL}{booking_client_a.pk}/timeline/").json()
+    for_manager = as_user(manager_a).get(f"{URL}{booking_client_a.pk}/timeline/").json()
+
+    assert any(entry["kind"] == "booking" for entry in for_trainer)  # their own session is there
+    assert theirs.pk not in {entry.get("booking_id") for entry in for_trainer}
+    assert "Private family matter" not in str(for_trainer)
+    assert theirs.pk in {entry.get("booking_id") for entry in for_manager}
+
+
+def test_erasure_also_clears_free_text_in_booking_history(as_user, owner_a, booking_client_a, schedule_a, studio_a):
+    from tenant_apps.bookings.models import Booking, BookingEvent
+
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        booking = booking_services.booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(9), tzinfo=ZoneInfo("Europe/London")),
+        )
+        booking_services.booking_cancel(booking=booking, actor=owner_a, reason="Pregnancy, doctor's advice")
+
+    as_user(owner_a).post(f"{URL}{booking_client_a.pk}/erase/")
+
+    with tenant_context(studio_a):
+        assert Booking.objects.get(pk=booking.pk).cancellation_reason == ""
+        assert not BookingEvent.objects.filter(booking=booking).exclude(note="").exists()
+        assert BookingEvent.objects.filter(booking=booking).count() == 2  # the history itself stays countable

@@ -152,3 +152,17 @@ def test_the_list_costs_a_fixed_number_of_queries(anon_a, studio_a, django_asser
         SessionTypeFactory(trainers=more)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(anon_a.get(URL).json()["results"]) == 33
+
+
+def test_a_trainer_sees_a_colleagues_public_card_and_their_own_details(as_user, trainer_a, studio_a):
+    with tenant_context(studio_a):
+        me = TrainerFactory(user=trainer_a)
+        colleague = TrainerFactory(display_name="Colin")
+
+    mine = as_user(trainer_a).get(f"{URL}{me.pk}/").json()
+    theirs = as_user(trainer_a).get(f"{URL}{colleague.pk}/").json()
+    listing = as_user(trainer_a).get(URL).json()["results"]
+
+    assert mine["email"] == trainer_a.email
+    assert "email" not in theirs and "phone" not in theirs
+    assert {"email" in trainer for trainer in listing} == {True, False}
