@@ -169,8 +169,8 @@ def test_expiry_goes_by_the_studio_s_day(studio_a, package_a):
 def test_the_task_refuses_to_run_in_the_public_schema(db):
     connection.set_schema_to_public()
 
-    with pytest.raises(RuntimeError):
-        tasks.expire_due_packages.apply(throw=True).get()
+    with pytest.raises(RuntimeError, match="studio's schema"):
+        tasks.expire_due_packages.apply(throw=True)
 
 
 def test_the_fan_out_expires_each_studio_s_own_packages(studio_a, studio_b):
@@ -185,7 +185,7 @@ def test_the_fan_out_expires_each_studio_s_own_packages(studio_a, studio_b):
 
     # Beat queues the fan-out from the public schema; the eager test settings run everything inline.
     with schema_context("public"):
-        queued = tasks.expire_due_packages_all_studios.delay().get()
+        queued = tasks.expire_due_packages_all_studios.delay().result
 
     assert queued >= 2
     for studio in (studio_a, studio_b):
