@@ -36,3 +36,43 @@ def drop_studios(prefix: str) -> None:
     with schema_context("public"):
         for studio in Studio.objects.filter(slug__startswith=prefix):
             studio.delete(force_drop=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(*, workers: int = 1, stderr=None):
+    """A gunicorn serving the project on a free loopback port, answering /healthz; returns (process, port).
+    The caller stops it (terminate, then wait)."""
+    import http.client
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        stderr=stderr,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz", headers={"Host": "localhost"})
+            if connection.getresponse().status == 200:
+                connection.close()
+                return server, port
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.terminate()
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.2)

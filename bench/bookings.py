@@ -16,10 +16,7 @@ import json
 import logging
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +26,7 @@ from datetime import time as clock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from _setup import ROOT, SERVER_ENV, django_setup, drop_studios
+from _setup import django_setup, drop_studios, start_gunicorn
 
 SLUG = "bench-bookings"
 HOST = f"{SLUG}.localhost"
@@ -48,12 +45,6 @@ OVERLAPS = """
      AND tstzrange(a.start_time, a.end_time) && tstzrange(b.start_time, b.end_time)
     WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: dict | None = None, token: str | None = None):
@@ -182,36 +173,9 @@ def main() -> None:
     lock = threading.Lock()
     try:
         studio, trainer_ids, session_type_id, tokens = build_studio(arguments.clients)
-        port = free_port()
         server_log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (read back once the server has stopped)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(arguments.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=SERVER_ENV,
-            stderr=server_log,
-        )
+        server, port = start_gunicorn(workers=arguments.workers, stderr=server_log)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if request(port, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start")
-                time.sleep(0.2)
             slots = free_slots(port, trainer_ids, session_type_id)
             work = plans(slots, arguments.clients, arguments.contention, random.Random(2026))
             start_line = threading.Barrier(arguments.clients + 1)

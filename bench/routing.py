@@ -7,21 +7,12 @@ Target: studio median / platform median <= 1.15 (a warm host lookup costs no que
 
 import argparse
 import http.client
-import socket
 import statistics
-import subprocess
-import sys
 import time
 
-from _setup import ROOT, SERVER_ENV, django_setup, drop_studios
+from _setup import django_setup, drop_studios, start_gunicorn
 
 SLUG = "bench-routing"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed_get(port: int, host: str) -> float:
@@ -51,33 +42,8 @@ def main() -> None:
     with schema_context("public"):
         studio_create(name="Bench Routing", slug=SLUG, owner_email="o@bench.test", owner_password="Bench-Pass-2026!")
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=SERVER_ENV,
-    )
+    server, port = start_gunicorn()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                timed_get(port, "localhost")
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         studio_host, platform_host = f"{SLUG}.localhost", "localhost"
         for _ in range(50):  # warm both paths (connections, host cache)
             timed_get(port, studio_host)

@@ -13,17 +13,14 @@ import http.client
 import json
 import logging
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from _setup import ROOT, SERVER_ENV, django_setup, drop_studios
+from _setup import django_setup, drop_studios, start_gunicorn
 
 SLUG = "bench-slots"
 HOST = f"{SLUG}.localhost"
@@ -39,12 +36,6 @@ PATTERNS = ((0, 2), (0, 3), (1, 3))
 BOOKED_DAYS = 90
 BOOKINGS = 500  # per trainer, out of 2 x 3 x 90 = 540 possible
 RANGE_DAYS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed_get(port: int, path: str, token: str | None = None) -> tuple[float, bytes]:
@@ -205,33 +196,8 @@ def main() -> None:
         token, trainer_ids, session_type_id, booked = build_studio()
         setup_seconds = time.perf_counter() - started
 
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=SERVER_ENV,
-        )
+        server, port = start_gunicorn()
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    timed_get(port, "/healthz")
-                    break
-                except (OSError, RuntimeError):
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
             wrong = check_answers(port, trainer_ids, session_type_id, booked)
 
             first_day = datetime.now(ZoneInfo(ZONE)).date()
