@@ -148,14 +148,21 @@ class BookingDetailApi(APIView):
         return Response(BookingOutput(booking).data)
 
 
-class BookingConfirmApi(APIView):
+class _StaffStatusApi(APIView):
+    """A status change only the studio's staff make (the booking's trainer, a manager, the owner)."""
+
     permission_classes = [IsStudioMember]
+    change = None  # the service, set by each subclass
 
     @extend_schema(request=None, responses=BookingOutput)
     def post(self, request, booking_id: int):
         booking = _get(request, booking_id)
         _require_staff(request, booking)
-        return Response(BookingOutput(services.booking_confirm(booking=booking, actor=request.user)).data)
+        return Response(BookingOutput(type(self).change(booking=booking, actor=request.user)).data)
+
+
+class BookingConfirmApi(_StaffStatusApi):
+    change = staticmethod(services.booking_confirm)
 
 
 class BookingCancelApi(APIView):
@@ -173,24 +180,12 @@ class BookingCancelApi(APIView):
         return Response(BookingOutput(booking).data)
 
 
-class BookingCompleteApi(APIView):
-    permission_classes = [IsStudioMember]
-
-    @extend_schema(request=None, responses=BookingOutput)
-    def post(self, request, booking_id: int):
-        booking = _get(request, booking_id)
-        _require_staff(request, booking)
-        return Response(BookingOutput(services.booking_complete(booking=booking, actor=request.user)).data)
+class BookingCompleteApi(_StaffStatusApi):
+    change = staticmethod(services.booking_complete)
 
 
-class BookingNoShowApi(APIView):
-    permission_classes = [IsStudioMember]
-
-    @extend_schema(request=None, responses=BookingOutput)
-    def post(self, request, booking_id: int):
-        booking = _get(request, booking_id)
-        _require_staff(request, booking)
-        return Response(BookingOutput(services.booking_no_show(booking=booking, actor=request.user)).data)
+class BookingNoShowApi(_StaffStatusApi):
+    change = staticmethod(services.booking_no_show)
 
 
 class BookingRescheduleApi(APIView):
