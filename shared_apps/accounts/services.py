@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.signals import client_registered
-from shared_apps.core.exceptions import ApplicationError, ValidationFailed
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
 from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.core.tenancy import studio_url
 
@@ -60,10 +60,7 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    try:
-        user.full_clean(exclude=["password"], validate_constraints=False)
-    except ValidationError as error:
-        raise ValidationFailed(fields=error.message_dict) from error
+    full_clean_or_fail(user, exclude=["password"], validate_constraints=False)
     try:
         # The case-insensitive unique constraint settles two sign-ups racing for one address.
         with transaction.atomic():

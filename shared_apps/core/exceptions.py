@@ -92,3 +92,11 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+def full_clean_or_fail(instance, **kwargs) -> None:
+    """Run the model's own validation; its errors come back as a 400 with field errors."""
+    try:
+        instance.full_clean(**kwargs)
+    except DjangoValidationError as error:
+        raise ValidationFailed(fields=error.message_dict) from error

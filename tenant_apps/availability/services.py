@@ -1,12 +1,11 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from shared_apps.core.exceptions import ValidationFailed
+from shared_apps.core.exceptions import ValidationFailed, full_clean_or_fail
 from tenant_apps.availability import slots
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.trainers.models import Trainer
@@ -37,10 +36,7 @@ def _save_window(window: AvailabilitySlot) -> AvailabilitySlot:
         if not window.is_recurring and window.day_of_week not in (None, window.date.weekday()):
             raise ValidationFailed(fields={"day_of_week": ["It does not match the date's day of the week."]})
         window.day_of_week = window.date.weekday()
-    try:
-        window.full_clean()
-    except ValidationError as error:
-        raise ValidationFailed(fields=error.message_dict) from error
+    full_clean_or_fail(window)
     if window.is_active and _overlapping_windows(window).exists():
         raise ValidationFailed(fields={"start_time": ["This window overlaps another window of the trainer's."]})
     window.save()

@@ -1,14 +1,13 @@
 import heapq
 import re
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
-from shared_apps.core.tenancy import current_studio
+from shared_apps.core.tenancy import studio_date
 from tenant_apps.clients.models import Client, ClientNote
 
 # Bookings and packages depend on clients, not the reverse: their models are named, never imported.
@@ -48,8 +47,7 @@ def with_trainer(clients: QuerySet[Client], trainer_id: int) -> QuerySet[Client]
 
 def with_active_package(clients: QuerySet[Client], has_one: bool) -> QuerySet[Client]:
     # Expiry dates are the studio's days.
-    studio = current_studio()
-    today = timezone.now().astimezone(ZoneInfo(studio.timezone if studio else "UTC")).date()
+    today = studio_date(timezone.now())
     usable = apps.get_model("packages", "ClientPackage").objects.filter(
         client=OuterRef("pk"), status="active", sessions_remaining__gt=0, expiry_date__gte=today
     )

@@ -2,25 +2,17 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from shared_apps.accounts.models import User, UserManager
-from shared_apps.core.exceptions import ApplicationError, ValidationFailed
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
 from tenant_apps.clients import csv_io
 from tenant_apps.clients.models import Client, ClientNote
 
 EMAIL_TAKEN = "A client with this email already exists."
 IMPORT_BATCH = 1000
 IMPORT_FIELDS = ["first_name", "last_name", "phone", "fitness_level", "tags", "notes", "is_active"]
-
-
-def _full_clean(client: Client) -> None:
-    try:
-        client.full_clean(validate_constraints=False)
-    except ValidationError as error:
-        raise ValidationFailed(fields=error.message_dict) from error
 
 
 def _save_unique(client: Client, **save_kwargs) -> None:
@@ -46,7 +38,8 @@ def client_create(
     )
     if Client.objects.filter(email__iexact=client.email).exists():
         raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
-    _full_clean(client)
+    # The email's uniqueness is the constraint's, checked on save (a race there is a clean 400 too).
+    full_clean_or_fail(client, validate_constraints=False)
     _save_unique(client)
     return client
 
@@ -70,7 +63,8 @@ def client_update(*, client: Client, **changes) -> Client:
             raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
     for name, value in changes.items():
         setattr(client, name, value)
-    _full_clean(client)
+    # The email's uniqueness is the constraint's, checked on save (a race there is a clean 400 too).
+    full_clean_or_fail(client, validate_constraints=False)
     _save_unique(client)
     return client
 

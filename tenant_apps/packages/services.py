@@ -9,21 +9,18 @@ deciding and writing; the check constraint on the balance is the last line of de
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
-from shared_apps.core.exceptions import ApplicationError, Conflict, ValidationFailed
-from shared_apps.core.tenancy import current_studio
+from shared_apps.core.exceptions import ApplicationError, Conflict, ValidationFailed, full_clean_or_fail
+from shared_apps.core.tenancy import studio_currency, studio_date
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, PaymentMethod, SessionPackage
 from tenant_apps.packages.selectors import package_covers, usable_client_packages
 from tenant_apps.trainers.models import SessionType
-from tenant_apps.trainers.services import studio_currency
 
 
 class NoCreditsLeft(Conflict):
@@ -52,23 +49,6 @@ class InsufficientBalance(Conflict):
 class CreditAlreadyMoved(Conflict):
     code = "credit_already_moved"
     message = "This booking's credit was already debited or refunded."
-
-
-def studio_zone() -> ZoneInfo:
-    studio = current_studio()
-    return ZoneInfo(studio.timezone if studio is not None else "UTC")
-
-
-def studio_date(moment: datetime) -> date:
-    """The day ``moment`` falls on in the studio's zone: expiry dates are studio days."""
-    return moment.astimezone(studio_zone()).date()
-
-
-def _full_clean(instance, **kwargs) -> None:
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as error:
-        raise ValidationFailed(fields=error.message_dict) from error
 
 
 def _check_currency(currency: str) -> None:
@@ -128,7 +108,7 @@ _PACKAGE_FIELDS = {"name", "description", "sessions_count", "price", "currency",
 
 def _save_package(package: SessionPackage, session_types: list[SessionType] | None) -> SessionPackage:
     _check_currency(package.currency)
-    _full_clean(package)
+    full_clean_or_fail(package)
     package.save()
     if session_types is not None:
         package.session_types.set(session_types)
@@ -230,7 +210,7 @@ def package_assign(
         payment_method=payment_method,
         sold_by=sold_by,
     )
-    _full_clean(client_package, exclude=["client", "package", "sold_by"])
+    full_clean_or_fail(client_package, exclude=["client", "package", "sold_by"])
     client_package.save()
     _move_credits(
         client_package=client_package,

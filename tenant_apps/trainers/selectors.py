@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from shared_apps.accounts.models import Role, User
+from shared_apps.accounts.models import User
 from tenant_apps.trainers.models import SessionType, Trainer
 
 
@@ -17,9 +17,3 @@ def session_type_list(*, user: User | None) -> QuerySet[SessionType]:
     if user is None or not user.is_authenticated or not user.manages_studio:
         session_types = session_types.filter(is_active=True)
     return session_types
-
-
-def trainer_of(user: User) -> Trainer | None:
-    if not user.is_authenticated or user.role != Role.TRAINER:
-        return None
-    return Trainer.objects.filter(user=user).first()

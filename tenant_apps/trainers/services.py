@@ -1,27 +1,12 @@
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from shared_apps.accounts.models import Role, User
 from shared_apps.accounts.services import staff_invite
-from shared_apps.core.exceptions import ValidationFailed
+from shared_apps.core.exceptions import full_clean_or_fail
+from shared_apps.core.tenancy import studio_currency, studio_timezone
 from tenant_apps.trainers.models import SessionType, Trainer
-
-
-def _full_clean(instance, **kwargs) -> None:
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as error:
-        raise ValidationFailed(fields=error.message_dict) from error
-
-
-def studio_timezone() -> str:
-    return getattr(connection.tenant, "timezone", "UTC")
-
-
-def studio_currency() -> str:
-    return getattr(connection.tenant, "currency", "USD")
 
 
 @transaction.atomic
@@ -44,7 +29,7 @@ def trainer_create(
         expertise=expertise or [],
         timezone=timezone or studio_timezone(),
     )
-    _full_clean(trainer, exclude=["user"])
+    full_clean_or_fail(trainer, exclude=["user"])
     user = staff_invite(
         email=email,
         first_name=first_name,
@@ -68,7 +53,7 @@ def trainer_update(*, trainer: Trainer, **changes) -> Trainer:
         raise ValueError(f"not trainer fields: {unknown}")
     for field, value in changes.items():
         setattr(trainer, field, value)
-    _full_clean(trainer)
+    full_clean_or_fail(trainer)
     trainer.save()
     return trainer
 
@@ -93,7 +78,7 @@ def session_type_create(*, trainers: list[Trainer] | None = None, **fields) -> S
     fields.setdefault("currency", studio_currency())
     fields.setdefault("price", Decimal("0"))
     session_type = SessionType(**fields)
-    _full_clean(session_type)
+    full_clean_or_fail(session_type)
     session_type.save()
     if trainers is not None:
         session_type.trainers.set(trainers)
@@ -107,7 +92,7 @@ def session_type_update(*, session_type: SessionType, trainers: list[Trainer] | 
         raise ValueError(f"not session type fields: {unknown}")
     for field, value in changes.items():
         setattr(session_type, field, value)
-    _full_clean(session_type)
+    full_clean_or_fail(session_type)
     session_type.save()
     if trainers is not None:
         session_type.trainers.set(trainers)
