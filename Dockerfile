@@ -10,6 +10,10 @@ WORKDIR /app
 
 RUN useradd --system --create-home --home-dir /home/trainerhub trainerhub
 
+# The pinned, hash-checked dependencies first (their own layer, rebuilt only when the lock changes).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+
 COPY pyproject.toml README.md ./
 COPY config ./config
 COPY tenants ./tenants
@@ -18,7 +22,7 @@ COPY tenant_apps ./tenant_apps
 COPY themes ./themes
 COPY manage.py ./
 # Editable: the code runs from /app, with its templates and themes beside it.
-RUN pip install -e . && mkdir -p /app/var && chown trainerhub:trainerhub /app/var
+RUN pip install --no-deps --no-build-isolation -e . && mkdir -p /app/var && chown trainerhub:trainerhub /app/var
 
 # collectstatic needs settings but no database or real secrets.
 RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://unused@localhost/unused REDIS_URL=redis://unused \
@@ -27,4 +31,5 @@ RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://unused@localhost/unused RED
 
 USER trainerhub
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The settings of `make run` (config/gunicorn.py): threaded workers sized by WEB_CONCURRENCY and WEB_THREADS.
+CMD ["gunicorn", "--config", "python:config.gunicorn", "--bind", "0.0.0.0:8000"]

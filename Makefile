@@ -11,20 +11,39 @@ find_python = for candidate in python3.14 python3.13 python3.12 python3 \
 	     $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    echo $$candidate; break; fi; done
 
-.PHONY: install run test lint format check migrate demo db-stop clean
+.PHONY: install lock run test lint format check migrate demo db-stop clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements-dev.lock pins, each file checked against its hash; pyproject.toml keeps the
+# ranges, and `make lock` resolves them again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@python=$$($(find_python)); \
 	if [ -z "$$python" ]; then echo "TrainerHub needs Python 3.12 or newer; none was found." >&2; exit 1; fi; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; $$python -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# Resolves pyproject.toml's ranges again (for every supported Python) into the two hashed lock files:
+# requirements.lock (what production runs; the Dockerfile) and requirements-dev.lock (the same pins plus the tools).
+UV := $(VENV)/bin/uv
+LOCK_FLAGS := --universal --python-version 3.12 --generate-hashes --quiet
+lock:
+	@[ -x $(PY) ] || { echo "Run make install first." >&2; exit 1; }
+	$(PY) -m pip install --quiet uv==0.13.9
+	printf 'setuptools>=75\n' | $(UV) pip compile pyproject.toml - $(LOCK_FLAGS) -o requirements.lock
+	printf 'setuptools>=75\n' | $(UV) pip compile pyproject.toml - --extra dev -c requirements.lock $(LOCK_FLAGS) \
+	  -o requirements-dev.lock
+
+# gunicorn (threaded workers; WEB_CONCURRENCY, WEB_THREADS) and whitenoise, beside the Celery worker and beat.
 run: install
 	$(PY) -m config.devserver
+
+# The same, with Django's autoreloading development server instead of gunicorn: for one person editing code.
+.PHONY: dev
+dev: install
+	$(PY) -m config.devserver --reload
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -5,6 +5,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The scripts run as `python bench/<name>.py`, which puts only bench/ on the path.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 # The benchmarks' processes, and the servers they start, send their mails nowhere and at once: nothing is
 # left queued for the development worker.
@@ -16,7 +19,6 @@ SERVER_ENV = {**os.environ, **QUIET, "DJANGO_SETTINGS_MODULE": "config.settings.
 
 
 def django_setup() -> None:
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("DEBUG", "false")
     os.environ.update(QUIET)
@@ -46,22 +48,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(*, workers: int = 1, stderr=None):
-    """A gunicorn serving the project on a free loopback port, answering /healthz; returns (process, port).
-    The caller stops it (terminate, then wait)."""
+def start_gunicorn(*, workers: int | None = None, env: dict[str, str] | None = None, stderr=None):
+    """The gunicorn of `make run` (the same command line, config/gunicorn.py) on a free loopback port, answering
+    /healthz; returns (process, port). ``workers`` overrides its number of processes, ``env`` the environment
+    (SERVER_ENV). Its access log is dropped. The caller stops it (terminate, then wait)."""
     import http.client
     import subprocess
-    import sys
     import time
 
+    from config.devserver import gunicorn_command
+
     port = free_port()
+    command = [*gunicorn_command("127.0.0.1", port), "--log-level", "warning"]
+    if workers:
+        command += ["--workers", str(workers)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT,
-        env=SERVER_ENV,
-        stderr=stderr,
-    )  # fmt: skip
+        command, cwd=ROOT, env=SERVER_ENV if env is None else env, stdout=subprocess.DEVNULL, stderr=stderr
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -74,5 +77,6 @@ def start_gunicorn(*, workers: int = 1, stderr=None):
             pass
         if time.monotonic() > deadline or server.poll() is not None:
             server.terminate()
+            server.wait(timeout=10)
             raise RuntimeError("gunicorn did not start")
         time.sleep(0.2)

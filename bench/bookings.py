@@ -1,6 +1,9 @@
 """Concurrent bookings: many clients POST /api/bookings/ at once against a real gunicorn server.
 
-    .venv/bin/python bench/bookings.py [--seconds 20] [--clients 64] [--workers 4] [--contention 0.1]
+    .venv/bin/python bench/bookings.py [--seconds 20] [--clients 64] [--workers N] [--contention 0.1]
+
+The server is the gunicorn `make run` starts (config/gunicorn.py: WEB_CONCURRENCY processes of WEB_THREADS
+threads); --workers overrides the number of processes.
 
 Each client (a thread, logged in as its own client account) books slots of its own share of the free slots;
 a fraction of the attempts go, on purpose, to a slot its partner thread tries at the same point, so some
@@ -158,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20, help="how long the clients keep booking")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients (threads)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: as `make run`)")
     parser.add_argument("--contention", type=float, default=0.1, help="share of attempts on a contested slot")
     arguments = parser.parse_args()
 
@@ -166,6 +169,7 @@ def main() -> None:
     from django.db import connection
     from django_tenants.utils import tenant_context
 
+    from config import gunicorn as gunicorn_config
     from tenant_apps.bookings.models import Booking
 
     drop_studios(SLUG)
@@ -234,7 +238,8 @@ def main() -> None:
     seconds = [seconds for status, _, seconds, _ in outcomes if status]
     print(
         f"setup: {TRAINERS} trainers, {len(slots)} free slots, {arguments.clients} clients, "
-        f"gunicorn {arguments.workers} sync workers, {os.cpu_count()} CPUs"
+        f"gunicorn {arguments.workers or gunicorn_config.workers} workers x {gunicorn_config.threads} threads, "
+        f"{os.cpu_count()} CPUs"
     )
     print(
         f"ran {elapsed:.1f} s, attempts {len(outcomes)}, of which {contested.total()} on a contested slot "

@@ -1,8 +1,15 @@
-"""`make run`: the database, migrations, the demo studio, then the web server, a Celery worker and beat.
+"""`make run` and `make dev`: the database, migrations, the demo studio, then the web server, a Celery worker
+and beat.
 
+`make run` serves with gunicorn (threaded workers, config/gunicorn.py) as production does; whitenoise serves the
+static files straight from the apps' and themes' folders (WHITENOISE_USE_FINDERS in the local settings), so there
+is nothing to collect first.
+`make dev` (`--reload`) serves with Django's autoreloading development server instead, which is for one person
+clicking around: its listen queue holds 10 connections, and a burst of clients beyond that gets connection resets.
 Ctrl-C stops all of them, and the embedded database too when this run started it.
 """
 
+import argparse
 import contextlib
 import os
 import signal
@@ -13,30 +20,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.chdir(ROOT)
-    cluster = None
-    if not os.environ.get("DATABASE_URL"):
-        from config.embedded_db import project_cluster
+def _address(host: str, port: int | str) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
-        cluster = project_cluster()
-        cluster.ensure_running()
-        print(f"Embedded PostgreSQL {'started' if cluster.started_here else 'already running'} in var/pgdata")
 
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], check=True)
-    subprocess.run([python, "manage.py", "demo_setup"], check=True)
+def gunicorn_command(host: str, port: int | str) -> list[str]:
+    """The web server of `make run`; the tests and the benchmarks start this same command."""
+    return [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn", "--bind", _address(host, port)]
 
-    port = os.environ.get("PORT", "8000")
-    (ROOT / "var" / "celery" / "queue").mkdir(parents=True, exist_ok=True)
-    (ROOT / "var" / "celery" / "processed").mkdir(parents=True, exist_ok=True)
-    commands = [
-        # Loopback only: the demo logins are published, so the dev server is not for the network.
-        [python, "manage.py", "runserver", f"{os.environ.get('BIND', '127.0.0.1')}:{port}"],
-        [python, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
+
+def runserver_command(host: str, port: int | str) -> list[str]:
+    return [sys.executable, "manage.py", "runserver", _address(host, port)]
+
+
+def celery_commands() -> list[list[str]]:
+    return [
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
         [
-            python,
+            sys.executable,
             "-m",
             "celery",
             "-A",
@@ -47,7 +48,37 @@ def main() -> int:
             str(ROOT / "var" / "celerybeat-schedule"),
         ],
     ]
-    processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run TrainerHub on this machine.")
+    parser.add_argument(
+        "--reload", action="store_true", help="Django's autoreloading development server instead of gunicorn"
+    )
+    reload = parser.parse_args(argv).reload
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.chdir(ROOT)
+    cluster = None
+    if not os.environ.get("DATABASE_URL"):
+        from config.embedded_db import project_cluster
+
+        cluster = project_cluster()
+        cluster.ensure_running()
+        print(f"Embedded PostgreSQL {'started' if cluster.started_here else 'already running'} in var/pgdata")
+
+    # Loopback unless BIND says otherwise: the demo logins are published, so this is not for the network.
+    host, port = os.environ.get("BIND", "127.0.0.1"), os.environ.get("PORT", "8000")
+    # Links printed by demo_setup and mailed by the worker point at this server.
+    os.environ.setdefault("SITE_PORT", port)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], check=True)
+    subprocess.run([python, "manage.py", "demo_setup"], check=True)
+
+    (ROOT / "var" / "celery" / "queue").mkdir(parents=True, exist_ok=True)
+    (ROOT / "var" / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    web = runserver_command(host, port) if reload else gunicorn_command(host, port)
+    processes = [subprocess.Popen(command, start_new_session=True) for command in [web, *celery_commands()]]
 
     def stop(*_args) -> None:
         for process in processes:

@@ -4,19 +4,25 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from shared_apps.accounts.urls import platform_urlpatterns as account_urls
 from shared_apps.core import views as core_views
+from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
 from tenants.views import PlatformHomeView
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="redoc"),
     path("api/platform/", include("tenants.urls")),
     path("api/", include(account_urls)),
+    # Platform admins log in (the admin's login leads here), set up and use two-factor authentication;
+    # nobody signs up to the platform.
+    path("accounts/signup/", core_views.not_found),
+    path("accounts/", include("allauth.urls")),
     path("", PlatformHomeView.as_view(), name="platform-home"),
 ]
 
@@ -24,5 +30,6 @@ if settings.DEBUG:
     # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "shared_apps.core.views.bad_request"
 handler404 = "shared_apps.core.views.not_found"
 handler500 = "shared_apps.core.views.server_error"

@@ -3,14 +3,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from shared_apps.core import views as core_views
+from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("shared_apps.accounts.urls")),
     path("api/", include("tenant_apps.trainers.urls")),
     path("api/", include("tenant_apps.availability.urls")),
@@ -25,5 +27,6 @@ if settings.DEBUG:
     # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "shared_apps.core.views.bad_request"
 handler404 = "shared_apps.core.views.not_found"
 handler500 = "shared_apps.core.views.server_error"

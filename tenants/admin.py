@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -8,6 +9,10 @@ from tenants.models import Domain, Studio
 from tenants.themes import available_themes
 
 STUDIO_FIELDS = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
+
+# The admin's own login form has no rate limit and no second factor: send it to allauth's login page, which
+# has both (failed logins throttled like the API's, then the authenticator code).
+admin.site.login = secure_admin_login(admin.site.login)
 OWNER_FIELDS = ["owner_email", "owner_password", "owner_first_name", "owner_last_name"]
 
 
@@ -91,6 +96,7 @@ class StudioAdmin(admin.ModelAdmin):
             "logo",
             "timezone",
             "currency",
+            "staff_mfa_required",
             "status",
             "created",
             "updated",

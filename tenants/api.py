@@ -6,6 +6,8 @@ from rest_framework.views import APIView
 
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsPlatformAdmin
+from shared_apps.core.schema import paginated
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenants import services
 from tenants.selectors import studio_list
 from tenants.themes import available_themes
@@ -34,12 +36,16 @@ class StudioListCreateApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
     class StudioListCreateInput(serializers.Serializer):
-        name = serializers.CharField(max_length=120)
+        name = serializers.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
         slug = serializers.CharField(max_length=40)
         owner_email = serializers.EmailField()
         owner_password = serializers.CharField(required=False, trim_whitespace=False, write_only=True)
-        owner_first_name = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
-        owner_last_name = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+        owner_first_name = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name]
+        )
+        owner_last_name = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name]
+        )
         timezone = serializers.CharField(required=False, default="UTC")
         theme = serializers.ChoiceField(choices=[], required=False)
         currency = serializers.CharField(required=False, default="USD", max_length=3)
@@ -49,7 +55,7 @@ class StudioListCreateApi(APIView):
             super().__init__(*args, **kwargs)
             self.fields["theme"].choices = available_themes()
 
-    @extend_schema(responses=StudioOutput(many=True))
+    @extend_schema(responses=paginated(StudioOutput))
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(studio_list(), request, view=self)

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
+from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import remove_www
 
 from shared_apps.core.exceptions import error_body
-from tenants.selectors import studio_for_host
+from tenants.selectors import normalise_host, studio_for_host
 
 
 def _wants_json(request) -> bool:
@@ -31,6 +33,16 @@ class StudioMiddleware(TenantMainMiddleware):
     403 to every request, its data untouched.
     """
 
+    @staticmethod
+    def hostname_from_request(request) -> str:
+        """The request's host without port, lower-case and without a trailing dot; ``www.`` is dropped as
+        django-tenants does. Raises DisallowedHost for a host that is not allowed or not a host name at all."""
+        # Lower-cased, and one trailing dot (the fully qualified form) removed; what is left must end in a label.
+        domain, _port = split_domain_port(request.get_host())
+        if not domain or domain.endswith(".") or ".." in domain:
+            raise DisallowedHost("Invalid host")
+        return remove_www(domain)
+
     def process_request(self, request):
         connection.set_schema_to_public()
         try:
@@ -38,7 +50,7 @@ class StudioMiddleware(TenantMainMiddleware):
         except DisallowedHost:
             return self._unknown_host(request)
 
-        if host in settings.PLATFORM_HOSTS:
+        if host in {remove_www(normalise_host(platform_host)) for platform_host in settings.PLATFORM_HOSTS}:
             request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)

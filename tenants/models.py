@@ -81,6 +81,8 @@ class Studio(TenantMixin):
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # The owner's choice: staff (owner, managers, trainers) must set up two-factor authentication.
+    staff_mfa_required = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

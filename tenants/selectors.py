@@ -6,8 +6,13 @@ from tenants.models import Domain, Studio
 HOST_CACHE_SECONDS = 300
 
 
+def normalise_host(host: str) -> str:
+    """Host names compare case-insensitively, and ``example.com.`` (fully qualified) is ``example.com``."""
+    return host.strip().lower().removesuffix(".")
+
+
 def host_cache_key(host: str) -> str:
-    return f"tenants:host:{host}"
+    return f"tenants:host:{normalise_host(host)}"
 
 
 def studio_for_host(*, host: str) -> Studio | None:
@@ -18,6 +23,8 @@ def studio_for_host(*, host: str) -> Studio | None:
     fill the cache. Writes to studios and domains drop the affected keys (tenants/signals.py).
     """
     assert connection.schema_name == "public", "host lookups run in the public schema"
+    # Domain rows are stored normalised (tenants.services), so an exact match uses the unique index.
+    host = normalise_host(host)
     key = host_cache_key(host)
     studio = cache.get(key)
     if studio is None:

@@ -11,7 +11,9 @@ from django_tenants.utils import quote_schema_name, schema_context, schema_exist
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import staff_invite, user_create
 from shared_apps.core.exceptions import ValidationFailed
+from shared_apps.core.validators import validate_name
 from tenants.models import Domain, Studio, schema_name_for
+from tenants.selectors import normalise_host
 
 
 def _studio_build(*, name, slug, timezone, theme, currency, brand_color) -> tuple[Studio, str]:
@@ -49,6 +51,11 @@ def studio_validate(
         studio.full_clean(exclude=["schema_name"])
     except ValidationError as error:
         errors.update(error.message_dict)
+    try:
+        # The name goes into every mail's headers: a line break there would start a header of its own.
+        validate_name(studio.name)
+    except ValidationError as error:
+        errors.setdefault("name", []).extend(error.messages)
     if "slug" not in errors and (
         Studio.objects.filter(schema_name__iexact=studio.schema_name).exists()
         or Domain.objects.filter(domain=domain).exists()
@@ -98,7 +105,8 @@ def studio_create(
         # Two requests for one slug both pass validation; the unique indexes let only one of them through.
         with transaction.atomic():
             studio.save(verbosity=0)
-            Domain.objects.create(domain=domain, tenant=studio, is_primary=True)
+            # Stored as the host middleware compares it: lower-case, no trailing dot.
+            Domain.objects.create(domain=normalise_host(domain), tenant=studio, is_primary=True)
     except IntegrityError as error:
         raise ValidationFailed(fields={"slug": ["A studio with this slug already exists."]}) from error
     with tenant_context(studio):

@@ -127,7 +127,32 @@ def client_b(db, studio_b):
 
 @pytest.fixture
 def platform_admin(db):
-    return make_user(None, email="admin@platform.test", is_staff=True, is_superuser=True, role=Role.OWNER)
+    """A platform admin with an authenticator app set up, as every platform account must have."""
+    admin = make_user(None, email="admin@platform.test", is_staff=True, is_superuser=True, role=Role.OWNER)
+    with schema_context("public"):
+        totp_enable(admin)
+    return admin
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_enable(user, secret: str = TOTP_SECRET) -> None:
+    """Set up an authenticator app (and recovery codes) for ``user``, in the current schema."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, steps_ahead: int = 0) -> str:
+    """The code the authenticator app shows now (or ``steps_ahead`` periods from now)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps_ahead))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,6 +35,7 @@ BOTH_SCHEMAS_APPS = [
     "rest_framework.authtoken",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
 ]
 
 SHARED_APPS = [
@@ -47,6 +49,8 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files: no page loads anything from another origin.
+    "drf_spectacular_sidecar",
     "django_filters",
     "phonenumber_field",
 ]
@@ -73,18 +77,40 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
+# The header middlewares come before the tenant middleware, so its own 403/404/503 pages carry the same
+# security headers as every other response; none of them needs the studio's schema.
 MIDDLEWARE = [
-    "tenants.middleware.StudioMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.StudioMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "shared_apps.core.middleware.ApiTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "shared_apps.accounts.middleware.MFAEnrollmentMiddleware",
 ]
+
+# Nothing from another origin and no inline script: scripts and styles come from our own static files. A
+# <style> element runs only with the response's nonce (`{% csp_nonce_attr %}`; ReDoc writes its styles so);
+# style= attributes never. data: images are the icons inside Swagger UI's and ReDoc's stylesheets.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
@@ -151,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
     "packages-expire-due": {"task": "packages.expire_due_all_studios", "schedule": 60 * 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A client CSV larger than this is imported by Celery (202 and a job to poll) instead of within the request.
+# The import runs at about 10,000 rows a second and a typical row is ~80-100 bytes, so 1 MB (~12,000 rows,
+# about a second of a web worker) keeps nearly every studio's whole client list on the immediate answer.
+CLIENT_IMPORT_SYNC_MAX_BYTES = env.int("CLIENT_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
 
 # -- auth ------------------------------------------------------------------------------------------------
 
@@ -178,6 +208,26 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 ACCOUNT_ADAPTER = "shared_apps.accounts.adapters.StudioAccountAdapter"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# A reset asked for an address with no account sends nothing at all (no mail to arbitrary addresses).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# The web reset form queues the same Celery task as the API, so neither answers faster for unknown addresses.
+ACCOUNT_FORMS = {"reset_password": "shared_apps.accounts.forms.PasswordResetForm"}
+# allauth and DRF must agree on which address a request comes from (X-Forwarded-For behind NUM_PROXIES).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("NUM_PROXIES", default=0)
+
+# Failed logins (API and web pages alike, see shared_apps/accounts/throttles.py): tight per account and
+# address, loose per account from addresses that never logged in to it, and per address over all accounts
+# of every studio. Rates read "<count>/<period>", the period like "min", "15m", "hour" or "300s".
+LOGIN_FAILURE_RATES = {
+    "account_address": env.str("THROTTLE_LOGIN_ACCOUNT_ADDRESS", default="5/15m"),
+    "account": env.str("THROTTLE_LOGIN_ACCOUNT", default="30/hour"),
+    "address": env.str("THROTTLE_LOGIN_IP", default="20/min"),
+}
+
+# Two-factor authentication: authenticator app (TOTP) and recovery codes. Optional for studio accounts,
+# required for platform accounts and for the staff of a studio that asks for it (shared_apps/accounts/mfa.py).
+MFA_ADAPTER = "shared_apps.accounts.adapters.StudioMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
 # Session cookies stay host-only: a studio's session is never sent to another studio's host.
 SESSION_COOKIE_DOMAIN = None
@@ -187,20 +237,19 @@ SESSION_COOKIE_HTTPONLY = True
 # -- API -------------------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # DRF's Token and Session authentication, refusing accounts that must set up two-factor authentication first.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "shared_apps.accounts.authentication.TokenAuthentication",
+        "shared_apps.accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["shared_apps.core.parsers.JSONObjectParser"],
+    "DEFAULT_SCHEMA_CLASS": "shared_apps.core.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "shared_apps.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "shared_apps.core.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
-        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="5/min"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
@@ -214,6 +263,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to validator.swagger.io from the docs page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # One name per choice set: several models call theirs "status".
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "tenant_apps.bookings.models.BookingStatus",
+        "ClientPackageStatusEnum": "tenant_apps.packages.models.ClientPackage.Status",
+        "StudioStatusEnum": "tenants.models.Studio.Status",
+        "ClientImportStatusEnum": "tenant_apps.clients.models.ImportStatus",
+    },
 }
 
 # -- templates, themes, static ---------------------------------------------------------------------------
@@ -240,6 +301,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "tenants.context_processors.studio",
             ],
         },

@@ -1,11 +1,16 @@
 from email.utils import formataddr
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.urls import reverse
 
 from shared_apps.accounts.models import Role
+from shared_apps.accounts.throttles import LoginThrottled, login_attempt_start
 from shared_apps.core.mail import queue_rendered_message, sender_name
-from shared_apps.core.tenancy import current_studio
+from shared_apps.core.tenancy import current_studio, site_url
 
 
 class StudioAccountAdapter(DefaultAccountAdapter):
@@ -27,7 +32,35 @@ class StudioAccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         context.setdefault("studio", current_studio())
+        # allauth would name the site after the request's Host header; mails name the studio and its host.
+        context.setdefault("current_site", SimpleNamespace(name=sender_name(), domain=urlsplit(site_url()).netloc))
         super().send_mail(template_prefix, email, context)
+
+    # Links in mails lead to the studio's primary domain (or the platform's), never to the Host header of the
+    # request that caused the mail: that header is the sender's to choose.
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return site_url(path.replace("UID-KEY", quote(key)))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return site_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    # Failed logins on the web pages count in the same counters as the API's (throttles.py), instead of
+    # allauth's own, which would lock the account's holder out along with whoever guesses at it.
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        try:
+            self._login_attempt = login_attempt_start(request=request, email=credentials.get("email") or "")
+        except LoginThrottled as error:
+            raise self.validation_error("too_many_login_attempts") from error
+
+    def authenticate(self, request, **credentials):
+        self._login_attempt = None
+        user = super().authenticate(request, **credentials)
+        if user is not None and self._login_attempt is not None:
+            self._login_attempt.succeeded()
+        return user
 
     def render_mail(self, template_prefix, email, context, headers=None):
         # allauth renders, then calls send(): sending goes through Celery like every other mail.
@@ -41,3 +74,9 @@ class _QueuedMessage:
     def send(self, fail_silently: bool = False) -> int:
         queue_rendered_message(self.message)
         return 1
+
+
+class StudioMFAAdapter(DefaultMFAAdapter):
+    def get_totp_issuer(self) -> str:
+        # The name the authenticator app shows: the studio's (white-label), not the request's host.
+        return sender_name()

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,14 +10,16 @@ from shared_apps.accounts import services
 from shared_apps.accounts.models import Role, User
 from shared_apps.accounts.selectors import staff_list
 from shared_apps.accounts.throttles import (
-    LoginAccountThrottle,
-    LoginIPThrottle,
+    LoginThrottled,
     PasswordChangeThrottle,
     PasswordResetThrottle,
     RegisterThrottle,
+    login_address_remember_for,
 )
 from shared_apps.core.pagination import PageNumberPagination
-from shared_apps.core.permissions import IsStudioManager
+from shared_apps.core.permissions import IsStudioManager, IsStudioOwner
+from shared_apps.core.schema import ErrorResponseSerializer, paginated
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -50,8 +52,8 @@ class RegisterApi(APIView):
     class RegisterInput(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(write_only=True, trim_whitespace=False)
-        first_name = serializers.CharField(max_length=150)
-        last_name = serializers.CharField(max_length=150)
+        first_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+        last_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
         phone = PhoneNumberField(required=False, allow_blank=True)
 
     @extend_schema(request=RegisterInput, responses={201: SessionOutput})
@@ -66,21 +68,48 @@ class RegisterApi(APIView):
 class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
+    # Failed logins are throttled inside the service (only failures count), not by a DRF throttle.
+    throttle_classes = []
 
     class LoginInput(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(trim_whitespace=False, max_length=4096)
+        code = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
-    @extend_schema(request=LoginInput, responses={200: SessionOutput})
+    @extend_schema(
+        request=LoginInput,
+        responses={
+            200: SessionOutput,
+            401: OpenApiResponse(
+                ErrorResponseSerializer, description="`mfa_required` or `mfa_invalid_code`: the second factor."
+            ),
+            429: OpenApiResponse(ErrorResponseSerializer, description="Too many failed attempts; see Retry-After."),
+        },
+        description=(
+            "Exchange email and password for an API token.\n\n"
+            "An account with two-factor authentication also sends `code`: the 6-digit code of its "
+            "authenticator app, or one of its recovery codes. Without it the answer is 401 with code "
+            "`mfa_required` (the password was right: send it again with `code`); a wrong code is 401 "
+            "`mfa_invalid_code`. Wrong passwords are 400 `invalid_credentials`.\n\n"
+            "Failed attempts are limited per account and address, per account from addresses that have not "
+            "logged in to it lately, and per address over all accounts: past a limit the answer is 429 "
+            "`throttled` with a Retry-After header, whatever the password."
+        ),
+    )
     def post(self, request):
         data = self.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user, token = services.user_login(request=request, **data.validated_data)
+        try:
+            user, token = services.user_login(request=request, **data.validated_data)
+        except LoginThrottled as error:
+            raise exceptions.Throttled(wait=error.wait) from error
         return Response(session_body(user, token))
 
 
 class LogoutApi(APIView):
+    # Reachable before two-factor authentication is set up (see shared_apps/accounts/mfa.py), like MeApi.
+    mfa_enrollment_exempt = True
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         services.user_logout(user=request.user)
@@ -88,9 +117,15 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
+    mfa_enrollment_exempt = True
+
     class MeInput(serializers.Serializer):
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        first_name = serializers.CharField(
+            max_length=PERSON_NAME_MAX_LENGTH, required=False, allow_blank=True, validators=[validate_name]
+        )
+        last_name = serializers.CharField(
+            max_length=PERSON_NAME_MAX_LENGTH, required=False, allow_blank=True, validators=[validate_name]
+        )
         phone = PhoneNumberField(required=False, allow_blank=True)
 
     @extend_schema(responses=UserOutput)
@@ -132,11 +167,26 @@ class PasswordResetApi(APIView):
     class PasswordResetInput(serializers.Serializer):
         email = serializers.EmailField()
 
-    @extend_schema(request=PasswordResetInput, responses={202: None})
+    @extend_schema(
+        request=PasswordResetInput,
+        responses={202: OpenApiResponse(description="Accepted, whether or not the address has an account.")},
+        description=(
+            "Mail a password reset link to the address if it has an account on this studio; the answer is "
+            "the same either way.\n\n"
+            "The link leads to the studio's own set-password page, on the studio's primary domain:\n\n"
+            "`https://<studio host>/accounts/password/reset/key/<uid>-<token>/`\n\n"
+            "A client app that completes the reset itself takes the last path segment and splits it at its "
+            "first hyphen: before it is `uid` (the account id in base 36: digits and lower-case "
+            "letters, never a hyphen), after it is `token` (which itself contains a hyphen). For "
+            "`.../key/2s-cfk1y2-8b3e0c6a1d2f4e5a6b7c/` the uid is `2s` and the token `cfk1y2-8b3e0c6a1d2f4e5a6b7c`. "
+            "It then posts both, with the new password, to `/api/users/password-reset/confirm/`. "
+            "A link works once and expires (Django's PASSWORD_RESET_TIMEOUT)."
+        ),
+    )
     def post(self, request):
         data = self.PasswordResetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_request(email=data.validated_data["email"], request=request)
+        services.password_reset_request(email=data.validated_data["email"])
         return Response(
             {"detail": "If an account exists for this email, a reset link is on its way."},
             status=status.HTTP_202_ACCEPTED,
@@ -153,11 +203,24 @@ class PasswordResetConfirmApi(APIView):
         token = serializers.CharField(max_length=256)
         new_password = serializers.CharField(trim_whitespace=False)
 
-    @extend_schema(request=PasswordResetConfirmInput, responses={204: None})
+    @extend_schema(
+        request=PasswordResetConfirmInput,
+        responses={204: None},
+        description=(
+            "Set a new password with the `uid` and `token` of a mailed reset link "
+            "`https://<studio host>/accounts/password/reset/key/<uid>-<token>/`: split its last path segment "
+            "at the first hyphen, `uid` before it (base 36, no hyphen), `token` after it (the rest, hyphen "
+            "included). A used, expired or altered link is 400 `invalid_token`; a weak password is 400 "
+            "`invalid` with `fields.new_password`. Every API token of the account stops working, and failed "
+            "logins from other addresses no longer hold this address back."
+        ),
+    )
     def post(self, request):
         data = self.PasswordResetConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_confirm(**data.validated_data)
+        user = services.password_reset_confirm(**data.validated_data)
+        # Whoever completed the reset holds the mailbox: their address counts as the holder's from now on.
+        login_address_remember_for(request=request, email=user.email)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,11 +231,11 @@ class StaffApi(APIView):
 
     class StaffInput(serializers.Serializer):
         email = serializers.EmailField()
-        first_name = serializers.CharField(max_length=150)
-        last_name = serializers.CharField(max_length=150)
+        first_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+        last_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
         role = serializers.ChoiceField(choices=[Role.MANAGER, Role.TRAINER])
 
-    @extend_schema(responses=UserOutput(many=True))
+    @extend_schema(responses=paginated(UserOutput))
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(staff_list(), request, view=self)
@@ -182,7 +245,7 @@ class StaffApi(APIView):
     def post(self, request):
         data = self.StaffInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.staff_invite(**data.validated_data, invited_by=request.user, request=request)
+        user = services.staff_invite(**data.validated_data, invited_by=request.user)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -192,3 +255,32 @@ class StaffDetailApi(APIView):
     @extend_schema(responses=UserOutput)
     def get(self, request, user_id: int):
         return Response(UserOutput(get_object_or_404(staff_list(), pk=user_id)).data)
+
+
+class StaffSecurityApi(APIView):
+    """The owner decides whether the studio's staff must use two-factor authentication."""
+
+    permission_classes = [IsStudioOwner]
+
+    class StaffSecurityBody(serializers.Serializer):
+        staff_mfa_required = serializers.BooleanField()
+
+    @extend_schema(responses=StaffSecurityBody)
+    def get(self, request):
+        return Response({"staff_mfa_required": request.tenant.staff_mfa_required})
+
+    @extend_schema(
+        request=StaffSecurityBody,
+        responses=StaffSecurityBody,
+        description=(
+            "With `staff_mfa_required` on, the owner, managers and trainers must set up two-factor "
+            "authentication (at /accounts/2fa/) before anything else: until then the API answers 403 "
+            "`mfa_enrollment_required` (except /api/users/me/ and logout) and pages lead to the setup page. "
+            "The owner must have it set up first (400 `mfa_not_enabled`)."
+        ),
+    )
+    def put(self, request):
+        data = self.StaffSecurityBody(data=request.data)
+        data.is_valid(raise_exception=True)
+        required = services.studio_staff_mfa_set(owner=request.user, required=data.validated_data["staff_mfa_required"])
+        return Response({"staff_mfa_required": required})

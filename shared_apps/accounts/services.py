@@ -1,17 +1,20 @@
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from shared_apps.accounts.mfa import MFARequired, mfa_code_check, mfa_enabled
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.signals import client_registered
+from shared_apps.accounts.throttles import login_attempt_start
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
-from shared_apps.core.mail import send_mail_on_commit
-from shared_apps.core.tenancy import studio_url
+from shared_apps.core.mail import queue_task_on_commit, send_mail_on_commit
+from shared_apps.core.tenancy import current_studio, site_url
 
 
 class InvalidCredentials(ApplicationError):
@@ -93,10 +96,18 @@ def email_confirmation_send(*, user: User, request) -> None:
         address.send_confirmation(request, signup=True)
 
 
-def user_login(*, request, email: str, password: str) -> tuple[User, Token]:
+def user_login(*, request, email: str, password: str, code: str = "") -> tuple[User, Token]:
+    """Check the password (failures throttled, see throttles.py), then the second factor if the account has
+    one: a token is never handed out for the password alone when two-factor authentication is on."""
+    attempt = login_attempt_start(request=request, email=email)
     user = authenticate(request, email=UserManager.normalize_email(email), password=password)
     if user is None:
         raise InvalidCredentials()
+    attempt.succeeded()
+    if mfa_enabled(user):
+        if not code:
+            raise MFARequired(fields={"code": ["Enter the code from your authenticator app."]})
+        mfa_code_check(user=user, code=code)
     return user, token_for(user)
 
 
@@ -130,22 +141,36 @@ def password_change(*, user: User, old_password: str, new_password: str) -> Toke
     return Token.objects.create(user=user)
 
 
-def _set_password_link(*, user: User, request=None) -> str:
+def _set_password_link(*, user: User) -> str:
+    """The web page that sets a new password, on the account's own host: the studio's primary domain (or the
+    platform's), never the host a request came in by. Reversed in the URLconf of the schema's host, which
+    is not the one active while the platform onboards a studio."""
+    urlconf = settings.ROOT_URLCONF if current_studio() is not None else settings.PUBLIC_SCHEMA_URLCONF
     path = reverse(
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        urlconf=urlconf,
     )
-    if request is not None:
-        return request.build_absolute_uri(path)
-    return studio_url(path)
+    return site_url(path)
 
 
-def password_reset_request(*, email: str, request=None) -> None:
-    """Mail a reset link when the address has an active account; say nothing either way (no enumeration)."""
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset mail; say nothing either way (no enumeration).
+
+    Looking the account up and rendering the mail happen in Celery, so the answer takes as long whether or
+    not the account exists.
+    """
+    from shared_apps.accounts.tasks import password_reset_mail_send
+
+    queue_task_on_commit(password_reset_mail_send, schema=connection.schema_name, email=email)
+
+
+def password_reset_mail_send(*, email: str) -> None:
+    """Mail a reset link when the address has an active account in the current schema."""
     user = User.objects.filter(email__iexact=UserManager.normalize_email(email), is_active=True).first()
     if user is None:
         return
-    link = _set_password_link(user=user, request=request)
+    link = _set_password_link(user=user)
     send_mail_on_commit(template="password_reset", to=user.email, context={"user": user, "link": link})
 
 
@@ -169,11 +194,34 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 def staff_invite(
     *, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None, request=None
 ) -> User:
-    """Create a staff account without a password and mail its holder a link to choose one."""
+    """Create a staff account without a password and mail its holder a link to choose one.
+
+    ``request`` is not used (the link is on the studio's primary domain, never the request's host); it is
+    still accepted from callers that pass it (tenant_apps.trainers).
+    """
     if role not in (Role.OWNER, Role.MANAGER, Role.TRAINER):
         raise ValidationFailed(fields={"role": ["Staff accounts are owners, managers or trainers."]})
     user = user_create(email=email, first_name=first_name, last_name=last_name, role=role)
-    link = _set_password_link(user=user, request=request)
+    link = _set_password_link(user=user)
     context = {"user": user, "link": link, "invited_by": invited_by, "role": user.get_role_display()}
     send_mail_on_commit(template="invitation", to=user.email, context=context)
     return user
+
+
+class OwnMFAMissing(ApplicationError):
+    code = "mfa_not_enabled"
+    message = "Set up two-factor authentication for your own account first, or you would be locked out."
+
+
+@transaction.atomic
+def studio_staff_mfa_set(*, owner: User, required: bool) -> bool:
+    """The owner requires (or stops requiring) two-factor authentication of the studio's staff."""
+    studio = current_studio()
+    if studio is None:
+        raise RuntimeError("studio_staff_mfa_set needs a studio's schema to be active")
+    if required and not mfa_enabled(owner):
+        raise OwnMFAMissing()
+    studio.staff_mfa_required = required
+    # The host cache drops the studio on save (tenants.signals), so the next request sees the new rule.
+    studio.save(update_fields=["staff_mfa_required", "updated"])
+    return studio.staff_mfa_required

@@ -20,3 +20,11 @@ def _revoke(user) -> None:
 @receiver(password_reset)
 def revoke_tokens_after_password_change(sender, request, user, **kwargs) -> None:
     _revoke(user)
+
+
+@receiver(password_reset)
+def remember_address_after_password_reset(sender, request, user, **kwargs) -> None:
+    # Whoever completed the reset holds the mailbox: strangers' failed logins no longer hold this address back.
+    from shared_apps.accounts.throttles import login_address_remember_for
+
+    login_address_remember_for(request=request, email=user.email)

@@ -15,6 +15,7 @@ urlpatterns = [
         name="user-password-reset-confirm",
     ),
     path("staff/", api.StaffApi.as_view(), name="staff"),
+    path("staff/security/", api.StaffSecurityApi.as_view(), name="staff-security"),
     path("staff/<int:user_id>/", api.StaffDetailApi.as_view(), name="staff-detail"),
 ]
 

@@ -1,6 +1,8 @@
 """One error type for domain code and one JSON shape for every API error: {"code", "detail", "fields"}."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -50,6 +52,25 @@ def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
     return {"code": code, "detail": detail, "fields": fields or {}}
 
 
+def request_refusal(exc) -> tuple[int, dict] | None:
+    """Status and body for a request Django itself refused while reading it; None for anything else.
+
+    Django raises these when ``request.body`` or ``request.POST`` is first read, which can happen in a view,
+    a middleware or an authentication class: both the API's exception handler and ``handler400`` answer them.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is too large (at most {limit // 1024} KB besides uploaded files)."
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, error_body("too_large", detail)
+    if isinstance(exc, TooManyFieldsSent):
+        detail = f"Too many form fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+        return status.HTTP_400_BAD_REQUEST, error_body("too_many_fields", detail)
+    if isinstance(exc, TooManyFilesSent):
+        detail = f"Too many files (at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES})."
+        return status.HTTP_400_BAD_REQUEST, error_body("too_many_files", detail)
+    return None
+
+
 def _messages(detail) -> list[str] | dict:
     if isinstance(detail, dict):
         return {key: _messages(value) for key, value in detail.items()}
@@ -72,6 +93,10 @@ def _validation_response(detail) -> tuple[str, dict]:
 
 
 def exception_handler(exc, context):
+    refusal = request_refusal(exc)
+    if refusal is not None:
+        status_code, body = refusal
+        return Response(body, status=status_code)
     if isinstance(exc, ApplicationError):
         return Response({**exc.extra, **error_body(exc.code, exc.message, exc.fields)}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -90,7 +115,8 @@ def exception_handler(exc, context):
         response.data = error_body("invalid", detail, fields)
     else:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        response.data = error_body(code, str(exc.detail))
+        # A parser may name the fields it refused (parsers.InvalidBody).
+        response.data = error_body(code, str(exc.detail), getattr(exc, "fields", None))
     return response
 
 

@@ -1,6 +1,10 @@
+import re
+
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
+
+_DIGITS = re.compile(r"[0-9]+")
 
 # Far enough for any booking or record; near enough that converting to any zone can't overflow.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
@@ -12,11 +16,16 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "naive": "Give the time with its offset, e.g. 2026-01-05T09:00:00Z.",
         "out_of_range": f"Give a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.",
+        "impossible": "This time does not exist: check the day, the hour, the minutes and the offset.",
     }
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                # Well-formed but impossible: 30 February, 25:00, 12:99, an offset of +99:00.
+                self.fail("impossible")
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
         moment = super().to_internal_value(value)
@@ -26,10 +35,32 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class BoundedDateField(serializers.DateField):
-    default_error_messages = {"out_of_range": f"Give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}."}
+    default_error_messages = {
+        "out_of_range": f"Give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}.",
+        "impossible": "This date does not exist: check the month and the day.",
+    }
 
     def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parse_date(value.strip())
+            except ValueError:
+                self.fail("impossible")  # 2027-02-30: the right shape, but no such day
         day = super().to_internal_value(value)
         if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
             self.fail("out_of_range")
         return day
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id is a whole number, or its digits in a string (a form field).
+
+    DRF hands anything else to ``queryset.get(pk=...)``, where the model field's ``int()`` turns 1.5 (and
+    true) into 1: a request naming no record would act on record 1. Every input serializer uses this field.
+    """
+
+    def to_internal_value(self, data):
+        is_whole_number = isinstance(data, int) and not isinstance(data, bool)
+        if not (is_whole_number or (isinstance(data, str) and _DIGITS.fullmatch(data.strip()))):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)

@@ -39,12 +39,17 @@ def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
 def _queue_on_commit(message: dict) -> None:
     from shared_apps.core.tasks import send_email
 
+    queue_task_on_commit(send_email, **message)
+
+
+def queue_task_on_commit(task, **kwargs) -> None:
+    """Queue ``task`` once the transaction commits, in the current schema (the task runs in it)."""
     schema = connection.schema_name
 
     def queue() -> None:
-        # The task carries the schema it was rendered in, whatever the connection has moved to since.
+        # The task carries the schema it was queued from, whatever the connection has moved to since.
         with schema_context(schema):
-            send_email.delay(**message)
+            task.delay(**kwargs)
 
     transaction.on_commit(queue, robust=True)
 

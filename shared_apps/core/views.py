@@ -2,7 +2,7 @@ from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
 
-from shared_apps.core.exceptions import error_body
+from shared_apps.core.exceptions import error_body, request_refusal
 
 
 def healthz(request):
@@ -29,6 +29,17 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return api_not_found(request, exception)
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """Django's own refusals (a body over the upload limit, too many form fields or files) on API paths
+    answer in the API's error shape; pages keep Django's page."""
+    from django.views.defaults import bad_request as html_bad_request
+
+    if not request.path.startswith("/api/"):
+        return html_bad_request(request, exception)
+    status_code, body = request_refusal(exception) or (400, error_body("bad_request", "The request can't be read."))
+    return JsonResponse(body, status=status_code)
 
 
 def server_error(request):

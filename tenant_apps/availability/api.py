@@ -8,9 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import Forbidden
-from shared_apps.core.fields import AwareDateTimeField, BoundedDateField
+from shared_apps.core.fields import AwareDateTimeField, BoundedDateField, StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioStaff
+from shared_apps.core.schema import paginated
 from tenant_apps.availability import selectors, services
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.trainers.models import SessionType, Trainer
@@ -46,7 +47,7 @@ class WindowOutput(serializers.ModelSerializer):
 
 
 class WindowInput(serializers.Serializer):
-    trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
+    trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
     day_of_week = serializers.IntegerField(min_value=0, max_value=6, required=False)
     start_time = serializers.TimeField(input_formats=["%H:%M", "%H:%M:%S"])
     end_time = serializers.TimeField(input_formats=["%H:%M", "%H:%M:%S"])
@@ -69,7 +70,7 @@ class AvailabilityListCreateApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("trainer", int, description="Only this trainer's windows")],
-        responses=WindowOutput(many=True),
+        responses=paginated(WindowOutput),
     )
     def get(self, request):
         windows = selectors.availability_list(user=request.user, trainer_id=_trainer_filter(request))
@@ -123,7 +124,7 @@ class BreakOutput(serializers.ModelSerializer):
 
 
 class BreakInput(serializers.Serializer):
-    trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
+    trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
     starts_at = AwareDateTimeField(required=False)
     ends_at = AwareDateTimeField(required=False)
     start_date = BoundedDateField(required=False)
@@ -147,7 +148,7 @@ class BreakListCreateApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("trainer", int, description="Only this trainer's breaks")],
-        responses=BreakOutput(many=True),
+        responses=paginated(BreakOutput),
     )
     def get(self, request):
         breaks = selectors.break_list(user=request.user, trainer_id=_trainer_filter(request))
@@ -180,8 +181,8 @@ class AvailableSlotsApi(APIView):
     permission_classes = [AllowAny]
 
     class SlotsQuery(serializers.Serializer):
-        trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
-        session_type = serializers.PrimaryKeyRelatedField(queryset=SessionType.objects.filter(is_active=True))
+        trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
+        session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.filter(is_active=True))
         start = BoundedDateField()
         end = BoundedDateField()
 

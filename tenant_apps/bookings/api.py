@@ -7,9 +7,11 @@ from rest_framework.views import APIView
 
 from shared_apps.accounts.models import Role
 from shared_apps.core.exceptions import Forbidden
-from shared_apps.core.fields import AwareDateTimeField
+from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
+from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
+from shared_apps.core.schema import CONFLICT, paginated
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus
 from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings
@@ -22,9 +24,9 @@ from tenant_apps.trainers.models import SessionType, Trainer
 
 
 class BookingFilter(django_filters.FilterSet):
-    trainer = django_filters.NumberFilter(field_name="trainer_id")
-    client = django_filters.NumberFilter(field_name="client_id")
-    session_type = django_filters.NumberFilter(field_name="session_type_id")
+    trainer = IdFilter(field_name="trainer_id")
+    client = IdFilter(field_name="client_id")
+    session_type = IdFilter(field_name="session_type_id")
     status = django_filters.MultipleChoiceFilter(choices=BookingStatus.choices)
     start = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte")
     end = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="lt")
@@ -67,13 +69,13 @@ class BookingListCreateApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingCreateInput(serializers.Serializer):
-        trainer = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.all())
-        session_type = serializers.PrimaryKeyRelatedField(queryset=SessionType.objects.all())
+        trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all())
+        session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.all())
         start_time = AwareDateTimeField()
-        client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
+        client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
         # Pay with a credit of this package; left out, the client's only usable package is used if there is one.
-        client_package = serializers.PrimaryKeyRelatedField(
+        client_package = StrictPrimaryKeyRelatedField(
             queryset=ClientPackage.objects.all(), required=False, allow_null=True
         )
 
@@ -90,7 +92,7 @@ class BookingListCreateApi(APIView):
                 self.fields["client"].queryset = visible
                 self.fields["client_package"].queryset = ClientPackage.objects.filter(client__in=visible)
 
-    @extend_schema(parameters=[BookingFilter], responses=BookingOutput(many=True))
+    @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
     def get(self, request):
         bookings = BookingFilter(request.query_params, queryset=booking_list(user=request.user))
         if not bookings.is_valid():
@@ -99,7 +101,7 @@ class BookingListCreateApi(APIView):
         page = paginator.paginate_queryset(bookings.qs, request, view=self)
         return paginator.get_paginated_response(BookingOutput(page, many=True).data)
 
-    @extend_schema(request=BookingCreateInput, responses={201: BookingOutput})
+    @extend_schema(request=BookingCreateInput, responses={201: BookingOutput, 409: CONFLICT})
     def post(self, request):
         user = request.user
         data = self.BookingCreateInput(data=request.data, user=user)
@@ -128,7 +130,7 @@ class BookingDetailApi(APIView):
     def get(self, request, booking_id: int):
         return Response(BookingOutput(_get(request, booking_id)).data)
 
-    @extend_schema(request=BookingUpdateInput, responses=BookingOutput)
+    @extend_schema(request=BookingUpdateInput, responses={200: BookingOutput, 409: CONFLICT})
     def patch(self, request, booking_id: int):
         booking = _get(request, booking_id)
         moving = {"start_time", "end_time", "trainer", "session_type", "client", "status"} & set(request.data)
@@ -141,7 +143,7 @@ class BookingDetailApi(APIView):
         booking = services.booking_update_notes(booking=booking, actor=request.user, **data.validated_data)
         return Response(BookingOutput(booking).data)
 
-    @extend_schema(responses=BookingOutput)
+    @extend_schema(responses={200: BookingOutput, 409: CONFLICT})
     def delete(self, request, booking_id: int):
         """Cancels the booking; its history stays."""
         booking = services.booking_cancel(booking=_get(request, booking_id), actor=request.user)
@@ -154,7 +156,7 @@ class _StaffStatusApi(APIView):
     permission_classes = [IsStudioMember]
     change = None  # the service, set by each subclass
 
-    @extend_schema(request=None, responses=BookingOutput)
+    @extend_schema(request=None, responses={200: BookingOutput, 409: CONFLICT})
     def post(self, request, booking_id: int):
         booking = _get(request, booking_id)
         _require_staff(request, booking)
@@ -171,7 +173,7 @@ class BookingCancelApi(APIView):
     class BookingCancelInput(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
-    @extend_schema(request=BookingCancelInput, responses=BookingOutput)
+    @extend_schema(request=BookingCancelInput, responses={200: BookingOutput, 409: CONFLICT})
     def post(self, request, booking_id: int):
         booking = _get(request, booking_id)
         data = self.BookingCancelInput(data=request.data)
@@ -194,7 +196,7 @@ class BookingRescheduleApi(APIView):
     class BookingRescheduleInput(serializers.Serializer):
         start_time = AwareDateTimeField()
 
-    @extend_schema(request=BookingRescheduleInput, responses=BookingOutput)
+    @extend_schema(request=BookingRescheduleInput, responses={200: BookingOutput, 409: CONFLICT})
     def post(self, request, booking_id: int):
         booking = _get(request, booking_id)
         data = self.BookingRescheduleInput(data=request.data)
@@ -233,7 +235,7 @@ class ClientBookingListApi(APIView):
 
     permission_classes = [IsStudioMember]
 
-    @extend_schema(parameters=[BookingFilter], responses=BookingOutput(many=True))
+    @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
     def get(self, request, client_id: int):
         client = get_object_or_404(visible_clients(user=request.user), pk=client_id)
         bookings = BookingFilter(request.query_params, queryset=client_bookings(user=request.user, client=client))

@@ -1,8 +1,11 @@
 import django_filters
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -10,10 +13,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.fields import StrictPrimaryKeyRelatedField
+from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioManager, IsStudioOwner, IsStudioStaff
+from shared_apps.core.schema import paginated
+from shared_apps.core.validators import (
+    GOAL_MAX_LENGTH,
+    GOALS_MAX_COUNT,
+    NOTE_MAX_LENGTH,
+    PERSON_NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TAGS_MAX_COUNT,
+    TEXT_MAX_LENGTH,
+    validate_free_json,
+    validate_name,
+)
 from tenant_apps.clients import csv_io, selectors, services
-from tenant_apps.clients.models import Client, ClientNote, FitnessLevel
+from tenant_apps.clients.models import Client, ClientImport, ClientNote, FitnessLevel
 from tenant_apps.trainers.models import Trainer
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -21,7 +38,7 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 
 class ClientFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search")
-    trainer = django_filters.NumberFilter(method="filter_trainer")
+    trainer = IdFilter(method="filter_trainer")
     fitness_level = django_filters.ChoiceFilter(choices=FitnessLevel.choices)
     is_active = django_filters.BooleanFilter()
     tag = django_filters.CharFilter(field_name="tags", lookup_expr="contains", method="filter_tag")
@@ -61,17 +78,24 @@ class ClientOutput(serializers.ModelSerializer):
 
 class ClientInput(serializers.Serializer):
     email = serializers.EmailField()
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+    last_name = serializers.CharField(
+        max_length=PERSON_NAME_MAX_LENGTH, required=False, allow_blank=True, validators=[validate_name]
+    )
     phone = PhoneNumberField(required=False, allow_blank=True)
     fitness_level = serializers.ChoiceField(choices=FitnessLevel.choices, required=False, allow_blank=True)
-    goals = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
-    preferences = serializers.DictField(required=False)
-    primary_trainer = serializers.PrimaryKeyRelatedField(
-        queryset=Trainer.objects.all(), required=False, allow_null=True
+    goals = serializers.ListField(
+        child=serializers.CharField(max_length=GOAL_MAX_LENGTH),
+        required=False,
+        max_length=GOALS_MAX_COUNT,
+        validators=[validate_free_json],
     )
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)
+    preferences = serializers.DictField(required=False, validators=[validate_free_json])
+    primary_trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all(), required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH), required=False, max_length=TAGS_MAX_COUNT
+    )
     is_active = serializers.BooleanField(required=False)
 
 
@@ -84,7 +108,7 @@ class ClientListCreateApi(APIView):
     def get_permissions(self):
         return [IsStudioManager()] if self.request.method == "POST" else [IsStudioStaff()]
 
-    @extend_schema(parameters=[ClientFilter], responses=ClientOutput(many=True))
+    @extend_schema(parameters=[ClientFilter], responses=paginated(ClientOutput))
     def get(self, request):
         clients = ClientFilter(request.query_params, queryset=selectors.client_list(user=request.user))
         if not clients.is_valid():
@@ -116,7 +140,7 @@ class ClientDetailApi(APIView):
         data.is_valid(raise_exception=True)
         return Response(ClientOutput(services.client_update(client=client, **data.validated_data)).data)
 
-    @extend_schema(responses=ClientOutput)
+    @extend_schema(responses={200: ClientOutput})
     def delete(self, request, client_id: int):
         """Deactivates the client; bookings and history stay."""
         return Response(ClientOutput(services.client_deactivate(client=_get(request, client_id))).data)
@@ -142,9 +166,9 @@ class ClientNotesApi(APIView):
     permission_classes = [IsStudioStaff]
 
     class NoteInput(serializers.Serializer):
-        text = serializers.CharField(max_length=10000)
+        text = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
-    @extend_schema(responses=NoteOutput(many=True))
+    @extend_schema(responses=paginated(NoteOutput))
     def get(self, request, client_id: int):
         paginator = PageNumberPagination()
         notes = selectors.client_notes(client=_get(request, client_id))
@@ -195,8 +219,43 @@ class SizeLimitHandler(FileUploadHandler):
         return None
 
 
+class ImportResultOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    errors = inline_serializer(
+        "ImportRowError",
+        {"row": serializers.IntegerField(), "field": serializers.CharField(), "message": serializers.CharField()},
+        many=True,
+    )
+
+
+class ClientImportOutput(serializers.ModelSerializer):
+    created_by_id = serializers.IntegerField(allow_null=True)
+    url = serializers.SerializerMethodField()
+    report = serializers.JSONField(
+        allow_null=True,
+        help_text="Once finished, what the import answers within a request: its counts when it succeeded, "
+        "its error body (code, detail, fields and each row's errors) when it failed.",
+    )
+
+    class Meta:
+        model = ClientImport
+        fields = [
+            "id", "url", "status", "dry_run", "file_name", "rows_total", "rows_done", "report", "error",
+            "created_by_id", "created", "started_at", "finished_at",
+        ]  # fmt: skip
+
+    def get_url(self, job: ClientImport) -> str:
+        return self.context["request"].build_absolute_uri(reverse("clients-import-job", args=[job.pk]))
+
+
 class ClientImportApi(APIView):
-    """CSV import (owner and managers); ``dry_run=true`` reports what would change and writes nothing."""
+    """CSV import (owner and managers); ``dry_run=true`` reports what would change and writes nothing.
+
+    A file up to CLIENT_IMPORT_SYNC_MAX_BYTES is imported at once (200 and the report); a larger one is
+    imported by a background job (202 and the job, whose URL is in Location), so it doesn't hold a worker.
+    """
 
     permission_classes = [IsStudioManager]
     parser_classes = [MultiPartParser]
@@ -215,20 +274,45 @@ class ClientImportApi(APIView):
 
     @extend_schema(
         request=ImportInput,
-        responses=inline_serializer(
-            "ImportResult",
-            {"created": serializers.IntegerField(), "updated": serializers.IntegerField(),
-             "skipped": serializers.IntegerField(), "errors": serializers.ListField()},
-        ),
-    )  # fmt: skip
+        parameters=[
+            OpenApiParameter(
+                "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[202], description="The job's URL."
+            )
+        ],
+        responses={
+            200: ImportResultOutput,
+            202: OpenApiResponse(
+                ClientImportOutput,
+                description="A file larger than CLIENT_IMPORT_SYNC_MAX_BYTES is imported by a background job: "
+                "poll the URL in Location (and in ``url``) until its status is succeeded or failed.",
+            ),
+        },
+    )
     def post(self, request):
         data = self.ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
+        upload, dry_run = data.validated_data["file"], data.validated_data["dry_run"]
         if upload.size > IMPORT_MAX_BYTES:
             raise FileTooLarge()
-        result = services.client_import_csv(content=upload.read(), dry_run=data.validated_data["dry_run"])
+        if upload.size > settings.CLIENT_IMPORT_SYNC_MAX_BYTES:
+            job = services.client_import_start(
+                content=upload.read(), dry_run=dry_run, file_name=upload.name or "", created_by=request.user
+            )
+            body = ClientImportOutput(job, context={"request": request}).data
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        result = services.client_import_csv(content=upload.read(), dry_run=dry_run)
         return Response(result.as_dict())
+
+
+class ClientImportJobApi(APIView):
+    """A background import's status, progress and, once finished, its report (owner and managers)."""
+
+    permission_classes = [IsStudioManager]
+
+    @extend_schema(responses=ClientImportOutput)
+    def get(self, request, import_id: int):
+        job = get_object_or_404(selectors.client_imports(user=request.user), pk=import_id)
+        return Response(ClientImportOutput(job, context={"request": request}).data)
 
 
 class ClientExportApi(APIView):

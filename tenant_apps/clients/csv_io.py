@@ -16,6 +16,14 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from shared_apps.core.validators import (
+    PERSON_NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TAGS_MAX_COUNT,
+    TEXT_MAX_LENGTH,
+    validate_name,
+)
+
 COLUMNS = ["email", "first_name", "last_name", "phone", "fitness_level", "tags", "notes", "is_active"]
 ALIASES = {
     "email": {"email", "e-mail", "email address", "e-mail address", "mail"},
@@ -32,7 +40,6 @@ TRUE = {"true", "yes", "y", "1", "active"}
 FALSE = {"false", "no", "n", "0", "inactive"}
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAX_TAG_LENGTH = 40
 MAX_EMAIL_LENGTH = 254  # the column's length; validate_email alone allows 320
 
 
@@ -138,8 +145,10 @@ def clean_row(raw: dict[str, str], number: int) -> tuple[dict | None, list[RowEr
             errors.append(RowError(number, "fitness_level", "Use beginner, intermediate or advanced."))
     if raw.get("tags"):
         tags = list(dict.fromkeys(tag.strip() for tag in re.split(r"[,|]", raw["tags"]) if tag.strip()))
-        if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
-            errors.append(RowError(number, "tags", f"A tag is at most {MAX_TAG_LENGTH} characters."))
+        if any(len(tag) > TAG_MAX_LENGTH for tag in tags):
+            errors.append(RowError(number, "tags", f"A tag is at most {TAG_MAX_LENGTH} characters."))
+        if len(tags) > TAGS_MAX_COUNT:
+            errors.append(RowError(number, "tags", f"At most {TAGS_MAX_COUNT} tags."))
         values["tags"] = tags
     if raw.get("is_active"):
         flag = raw["is_active"].lower()
@@ -147,9 +156,19 @@ def clean_row(raw: dict[str, str], number: int) -> tuple[dict | None, list[RowEr
             values["is_active"] = flag in TRUE
         else:
             errors.append(RowError(number, "is_active", "Use yes or no."))
-    for column, limit in (("first_name", 150), ("last_name", 150)):
+    # The limits the API applies to the same fields.
+    for column, limit in (
+        ("first_name", PERSON_NAME_MAX_LENGTH),
+        ("last_name", PERSON_NAME_MAX_LENGTH),
+        ("notes", TEXT_MAX_LENGTH),
+    ):
         if len(values.get(column, "")) > limit:
             errors.append(RowError(number, column, f"At most {limit} characters."))
+    for column in ("first_name", "last_name"):
+        try:
+            validate_name(values.get(column, ""))
+        except ValidationError as error:
+            errors.append(RowError(number, column, error.messages[0]))
     return (None if errors else values), errors
 
 

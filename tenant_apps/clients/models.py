@@ -62,3 +62,41 @@ class ClientNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.client_id}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ClientImport(models.Model):
+    """A CSV import too large to run within a request, run by Celery instead.
+
+    The file is kept in the row, not in file storage: the worker is another process (another machine in
+    production), and the row is written in the same transaction that queues the job. It is emptied once
+    the job has finished, so the studio's client list doesn't linger in a second place.
+    """
+
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    content = models.BinaryField(editable=False)
+    file_name = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField(default=False)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)  # known once the file has been read
+    rows_done = models.PositiveIntegerField(default=0)
+    # What the synchronous import answers: its counts, or its error body with the rows' errors.
+    report = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"Client import {self.pk} ({self.status})"

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
 from shared_apps.core.tenancy import studio_date
-from tenant_apps.clients.models import Client, ClientNote
+from tenant_apps.clients.models import Client, ClientImport, ClientNote
 
 # Bookings and packages depend on clients, not the reverse: their models are named, never imported.
 
@@ -26,6 +26,13 @@ def client_list(*, user: User) -> QuerySet[Client]:
         booked = _booking_model().objects.filter(client=OuterRef("pk"), trainer__user=user)
         return clients.filter(Q(primary_trainer__user=user) | Exists(booked))
     return clients.none()
+
+
+def client_imports(*, user: User) -> QuerySet[ClientImport]:
+    """Import jobs are the studio's: its owner and managers see every one, no one else any."""
+    if user.manages_studio:
+        return ClientImport.objects.defer("content")
+    return ClientImport.objects.none()
 
 
 def client_search(clients: QuerySet[Client], text: str) -> QuerySet[Client]:

@@ -1,14 +1,17 @@
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from shared_apps.accounts.models import User, UserManager
-from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed, error_body, full_clean_or_fail
 from tenant_apps.clients import csv_io
-from tenant_apps.clients.models import Client, ClientNote
+from tenant_apps.clients.models import Client, ClientImport, ClientNote, ImportStatus
 
 EMAIL_TAKEN = "A client with this email already exists."
 IMPORT_BATCH = 1000
@@ -185,6 +188,81 @@ class ImportResult:
         }
 
 
+@dataclass
+class _ImportPlan:
+    result: ImportResult
+    to_create: list[Client] = field(default_factory=list)
+    to_update: list[Client] = field(default_factory=list)
+
+
+def _import_parse(content: bytes) -> csv_io.ParsedFile:
+    try:
+        return csv_io.parse(content)
+    except csv_io.CsvUnreadable as error:
+        raise ImportRefused(str(error), fields={"file": [str(error)]}) from error
+
+
+def _import_plan(
+    parsed: csv_io.ParsedFile, *, lock: bool = False, progress: Callable[[int], object] | None = None
+) -> _ImportPlan:
+    """Match the file's rows with the stored clients: what to create, what to update, and every row's errors.
+
+    With ``lock`` the matched clients stay locked until the transaction ends, so the values compared are the
+    values overwritten. ``progress`` is told after each batch how many of the parsed rows have been matched.
+    """
+    plan = _ImportPlan(result=ImportResult(errors=list(parsed.errors)))
+    result = plan.result
+    for start in range(0, len(parsed.rows), IMPORT_BATCH):
+        batch = parsed.rows[start : start + IMPORT_BATCH]
+        # Matched as the unique constraint compares emails, case-insensitively (and its index serves this).
+        clients = Client.objects.alias(email_lower=Lower("email")).filter(
+            email_lower__in=[values["email"] for _, values in batch]
+        )
+        if lock:
+            clients = clients.select_for_update().order_by("pk")
+        existing = {client.email.lower(): client for client in clients}
+        for number, values in batch:
+            client = existing.get(values["email"])
+            if client is None:
+                if not values.get("first_name"):
+                    result.errors.append(csv_io.RowError(number, "first_name", "A new client needs a first name."))
+                    continue
+                plan.to_create.append(Client(**values))
+            elif client.erased_at:
+                result.errors.append(csv_io.RowError(number, "email", "This client's data was erased."))
+            elif any(getattr(client, name) != value for name, value in values.items() if name != "email"):
+                for name, value in values.items():
+                    setattr(client, name, value)
+                plan.to_update.append(client)
+            else:
+                result.skipped += 1
+        if progress is not None:
+            progress(start + len(batch))
+    result.errors.sort(key=lambda error: (error.row, error.field))
+    result.created, result.updated = len(plan.to_create), len(plan.to_update)
+    return plan
+
+
+def _refuse_if_errors(result: ImportResult) -> None:
+    if result.errors:
+        raise ImportRefused(
+            f"{len({e.row for e in result.errors})} rows have errors; nothing was imported.", extra=result.as_dict()
+        )
+
+
+def _import_write(plan: _ImportPlan) -> None:
+    try:
+        with transaction.atomic():
+            Client.objects.bulk_create(plan.to_create, batch_size=IMPORT_BATCH)
+            Client.objects.bulk_update(plan.to_update, IMPORT_FIELDS, batch_size=IMPORT_BATCH)
+    except IntegrityError as error:
+        # Someone added one of these emails while the file was being read.
+        raise ImportRefused("Some emails were added meanwhile; import the file again.") from error
+    except DataError as error:
+        # Every value was checked; should one still not fit its column, the file is refused, not a 500.
+        raise ImportRefused("A value in the file doesn't fit; nothing was imported.") from error
+
+
 @transaction.atomic
 def client_import_csv(*, content: bytes, dry_run: bool = False) -> ImportResult:
     """Create or update clients from a CSV file, matched by email; all or nothing.
@@ -193,52 +271,76 @@ def client_import_csv(*, content: bytes, dry_run: bool = False) -> ImportResult:
     the stored value alone, and a row that changes nothing counts as skipped, so importing the same file
     twice changes nothing the second time. Queries are per batch of rows, not per row.
     """
-    try:
-        parsed = csv_io.parse(content)
-    except csv_io.CsvUnreadable as error:
-        raise ImportRefused(str(error), fields={"file": [str(error)]}) from error
-    result = ImportResult(errors=list(parsed.errors))
-    to_create: list[Client] = []
-    to_update: list[Client] = []
-    for start in range(0, len(parsed.rows), IMPORT_BATCH):
-        batch = parsed.rows[start : start + IMPORT_BATCH]
-        existing = {
-            client.email.lower(): client
-            for client in Client.objects.filter(email__in=[values["email"] for _, values in batch])
-        }
-        for number, values in batch:
-            client = existing.get(values["email"])
-            if client is None:
-                if not values.get("first_name"):
-                    result.errors.append(csv_io.RowError(number, "first_name", "A new client needs a first name."))
-                    continue
-                to_create.append(Client(**values))
-            elif client.erased_at:
-                result.errors.append(csv_io.RowError(number, "email", "This client's data was erased."))
-            elif any(getattr(client, name) != value for name, value in values.items() if name != "email"):
-                for name, value in values.items():
-                    setattr(client, name, value)
-                to_update.append(client)
-            else:
-                result.skipped += 1
-    result.errors.sort(key=lambda error: (error.row, error.field))
-    if result.errors:
-        raise ImportRefused(
-            f"{len({e.row for e in result.errors})} rows have errors; nothing was imported.", extra=result.as_dict()
-        )
-    result.created, result.updated = len(to_create), len(to_update)
+    plan = _import_plan(_import_parse(content), lock=not dry_run)
+    _refuse_if_errors(plan.result)
     if not dry_run:
-        try:
+        _import_write(plan)
+    return plan.result
+
+
+@transaction.atomic
+def client_import_start(
+    *, content: bytes, dry_run: bool = False, file_name: str = "", created_by: User | None = None
+) -> ClientImport:
+    """Keep the file as a queued job and have Celery import it once this transaction has committed.
+
+    For files too large to import within a request; the job is run by ``client_import_run``.
+    """
+    job = ClientImport.objects.create(
+        content=content, dry_run=dry_run, file_name=file_name[:255], created_by=created_by
+    )
+    schema = connection.schema_name
+
+    def queue() -> None:
+        from tenant_apps.clients.tasks import run_client_import
+
+        # The task carries the schema it is queued in, whatever the connection has moved to since.
+        with schema_context(schema):
+            run_client_import.delay(job.pk)
+
+    transaction.on_commit(queue, robust=True)
+    return job
+
+
+def client_import_run(*, import_id: int) -> ClientImport | None:
+    """Run a queued import job; None when it isn't queued (a duplicate delivery, a job already run).
+
+    Every row is checked first, outside any transaction, so the progress written after each batch is seen
+    while the job runs; then the rows are matched again under lock and written in one transaction. As with
+    ``client_import_csv``, any error means nothing is written, and the report is what that import answers.
+    """
+    jobs = ClientImport.objects.filter(pk=import_id)
+    # A conditional update claims the job: of two deliveries of one task, only one finds it queued.
+    if not jobs.filter(status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING, started_at=timezone.now()):
+        return None
+    job = jobs.get()
+    try:
+        parsed = _import_parse(bytes(job.content))
+        # Rows the reader refused are done already; the others are done once matched with the stored clients.
+        rows_with_errors = len({error.row for error in parsed.errors})
+        jobs.update(rows_total=rows_with_errors + len(parsed.rows), rows_done=rows_with_errors)
+        plan = _import_plan(parsed, progress=lambda matched: jobs.update(rows_done=rows_with_errors + matched))
+        _refuse_if_errors(plan.result)
+        if not job.dry_run:
             with transaction.atomic():
-                Client.objects.bulk_create(to_create, batch_size=IMPORT_BATCH)
-                Client.objects.bulk_update(to_update, IMPORT_FIELDS, batch_size=IMPORT_BATCH)
-        except IntegrityError as error:
-            # Someone added one of these emails while the file was being read.
-            raise ImportRefused("Some emails were added meanwhile; import the file again.") from error
-        except DataError as error:
-            # Every value was checked; should one still not fit its column, the file is refused, not a 500.
-            raise ImportRefused("A value in the file doesn't fit; nothing was imported.") from error
-    return result
+                # Clients may have changed while the file was checked: what is written is matched anew.
+                plan = _import_plan(parsed, lock=True)
+                _refuse_if_errors(plan.result)
+                _import_write(plan)
+    except ImportRefused as refusal:
+        report = {**refusal.extra, **error_body(refusal.code, refusal.message, refusal.fields)}
+        _import_finish(jobs, status=ImportStatus.FAILED, report=report, error=refusal.message)
+    except Exception:
+        _import_finish(jobs, status=ImportStatus.FAILED, error="The import stopped on an error; nothing was imported.")
+        raise
+    else:
+        _import_finish(jobs, status=ImportStatus.SUCCEEDED, report=plan.result.as_dict())
+    return jobs.get()
+
+
+def _import_finish(jobs, *, status: str, report: dict | None = None, error: str = "") -> None:
+    # The file is dropped once it has been imported or refused: the client list isn't kept a second time.
+    jobs.update(status=status, report=report, error=error, content=b"", finished_at=timezone.now())
 
 
 def client_export_rows(clients) -> list[dict]:

@@ -4,9 +4,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.core.fields import AwareDateTimeField
+from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioManager, IsStudioMember, ReadOnlyOrStudioManager
+from shared_apps.core.schema import CONFLICT, paginated
+from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenant_apps.clients.models import Client
 from tenant_apps.packages import services
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, PaymentMethod, SessionPackage
@@ -30,13 +32,13 @@ class SessionPackageOutput(serializers.ModelSerializer):
 
 class SessionPackageInput(serializers.Serializer):
     # Ranges (sessions_count >= 1, price > 0, validity_days >= 1) are the service's to check, with one message.
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True)
+    name = serializers.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
+    description = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     sessions_count = serializers.IntegerField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     validity_days = serializers.IntegerField()
-    session_types = serializers.PrimaryKeyRelatedField(queryset=SessionType.objects.all(), many=True, required=False)
+    session_types = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.all(), many=True, required=False)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -83,7 +85,7 @@ def _client(request, client_id: int) -> Client:
 class PackageListCreateApi(APIView):
     permission_classes = [ReadOnlyOrStudioManager]
 
-    @extend_schema(responses=SessionPackageOutput(many=True), auth=[])
+    @extend_schema(responses=paginated(SessionPackageOutput), auth=[])
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(package_list(user=request.user), request, view=self)
@@ -112,7 +114,7 @@ class PackageDetailApi(APIView):
         package = services.package_update(package=package, **data.validated_data)
         return Response(SessionPackageOutput(package).data)
 
-    @extend_schema(responses=SessionPackageOutput)
+    @extend_schema(responses={200: SessionPackageOutput})
     def delete(self, request, package_id: int):
         """Stops selling the package; packages already sold keep working."""
         package = services.package_deactivate(package=_package(request, package_id))
@@ -124,7 +126,7 @@ class PackageClientsApi(APIView):
 
     permission_classes = [IsStudioManager]
 
-    @extend_schema(responses=ClientPackageOutput(many=True))
+    @extend_schema(responses=paginated(ClientPackageOutput))
     def get(self, request, package_id: int):
         paginator = PageNumberPagination()
         sales = package_sales(package=_package(request, package_id))
@@ -138,7 +140,7 @@ class PackageAssignApi(APIView):
     permission_classes = [IsStudioManager]
 
     class PackageAssignInput(serializers.Serializer):
-        client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+        client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all())
         # Checked by the service (with the other fields' problems in one answer), so any string passes here.
         payment_method = serializers.CharField(help_text=f"One of: {', '.join(PaymentMethod.values)}.")
         amount_paid = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -158,7 +160,7 @@ class ClientPackageListApi(APIView):
 
     permission_classes = [IsStudioMember]
 
-    @extend_schema(responses=ClientPackageLedgerOutput(many=True))
+    @extend_schema(responses=paginated(ClientPackageLedgerOutput))
     def get(self, request, client_id: int):
         paginator = PageNumberPagination()
         packages = client_package_list(client=_client(request, client_id))
@@ -173,9 +175,9 @@ class ClientPackageAdjustApi(APIView):
 
     class ClientPackageAdjustInput(serializers.Serializer):
         delta = serializers.IntegerField(min_value=-1000, max_value=1000)
-        reason = serializers.CharField(max_length=500)
+        reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
-    @extend_schema(request=ClientPackageAdjustInput, responses=ClientPackageLedgerOutput)
+    @extend_schema(request=ClientPackageAdjustInput, responses={200: ClientPackageLedgerOutput, 409: CONFLICT})
     def post(self, request, client_id: int, client_package_id: int):
         client = _client(request, client_id)
         client_package = get_object_or_404(client_package_list(client=client), pk=client_package_id)

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenant_apps.clients.models import Client
 from tenant_apps.trainers.models import SessionType
 
@@ -12,8 +13,8 @@ from tenant_apps.trainers.models import SessionType
 class SessionPackage(models.Model):
     """A pack of prepaid sessions the studio sells, valid for so many days from purchase."""
 
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     sessions_count = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(max_length=3)

@@ -5,9 +5,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import Forbidden
+from shared_apps.core.fields import StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import ReadOnlyOrStudioManager, ReadOnlyOrStudioStaff
-from shared_apps.core.validators import validate_timezone
+from shared_apps.core.schema import paginated
+from shared_apps.core.validators import (
+    PERSON_NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    validate_name,
+    validate_timezone,
+)
 from tenant_apps.trainers import services
 from tenant_apps.trainers.models import SessionType, Trainer
 from tenant_apps.trainers.selectors import session_type_list, trainer_list
@@ -55,14 +63,14 @@ class TrainerListCreateApi(APIView):
 
     class TrainerCreateInput(serializers.Serializer):
         email = serializers.EmailField()
-        first_name = serializers.CharField(max_length=150)
-        last_name = serializers.CharField(max_length=150)
-        display_name = serializers.CharField(max_length=120, required=False)
+        first_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+        last_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+        display_name = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False, validators=[validate_name])
         timezone = serializers.CharField(required=False, validators=[validate_timezone])
-        bio = serializers.CharField(required=False, allow_blank=True, default="")
+        bio = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
         expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
 
-    @extend_schema(responses=TrainerPublicOutput(many=True), auth=[])
+    @extend_schema(responses=paginated(TrainerPublicOutput), auth=[])
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(trainer_list(user=request.user), request, view=self)
@@ -82,8 +90,8 @@ class TrainerDetailApi(APIView):
     permission_classes = [ReadOnlyOrStudioStaff]
 
     class TrainerUpdateInput(serializers.Serializer):
-        display_name = serializers.CharField(max_length=120, required=False)
-        bio = serializers.CharField(required=False, allow_blank=True)
+        display_name = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False, validators=[validate_name])
+        bio = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
         expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
         timezone = serializers.CharField(required=False, validators=[validate_timezone])
         rating = serializers.DecimalField(max_digits=3, decimal_places=2, required=False, allow_null=True)
@@ -111,7 +119,7 @@ class TrainerDetailApi(APIView):
         trainer = services.trainer_update(trainer=trainer, **data.validated_data)
         return Response(TrainerStaffOutput(trainer).data)
 
-    @extend_schema(responses=TrainerStaffOutput)
+    @extend_schema(responses={200: TrainerStaffOutput})
     def delete(self, request, trainer_id: int):
         trainer = self._get(request, trainer_id)
         if not request.user.manages_studio:
@@ -135,8 +143,8 @@ class SessionTypeOutput(serializers.ModelSerializer):
 
 
 class SessionTypeInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True)
+    name = serializers.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
+    description = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     duration_minutes = serializers.IntegerField(min_value=5, max_value=720)
     slot_interval_minutes = serializers.IntegerField(min_value=5, max_value=720, required=False, allow_null=True)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
@@ -148,13 +156,13 @@ class SessionTypeInput(serializers.Serializer):
     cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
     requires_confirmation = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
-    trainers = serializers.PrimaryKeyRelatedField(queryset=Trainer.objects.all(), many=True, required=False)
+    trainers = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all(), many=True, required=False)
 
 
 class SessionTypeListCreateApi(APIView):
     permission_classes = [ReadOnlyOrStudioManager]
 
-    @extend_schema(responses=SessionTypeOutput(many=True), auth=[])
+    @extend_schema(responses=paginated(SessionTypeOutput), auth=[])
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(session_type_list(user=request.user), request, view=self)
@@ -186,7 +194,7 @@ class SessionTypeDetailApi(APIView):
         session_type = services.session_type_update(session_type=session_type, **data.validated_data)
         return Response(SessionTypeOutput(session_type).data)
 
-    @extend_schema(responses=SessionTypeOutput)
+    @extend_schema(responses={200: SessionTypeOutput})
     def delete(self, request, session_type_id: int):
         session_type = services.session_type_deactivate(session_type=self._get(request, session_type_id))
         return Response(SessionTypeOutput(session_type).data)

@@ -6,15 +6,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from shared_apps.core.validators import validate_timezone
+from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name, validate_timezone
 
 
 class Trainer(models.Model):
     """A trainer of the studio: the person behind a calendar. Their account has the trainer role."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trainer")
-    display_name = models.CharField(max_length=120)
-    bio = models.TextField(blank=True)
+    display_name = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
+    bio = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     expertise = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     # Availability is wall-clock time in this zone; it starts as the studio's and may differ from it.
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
@@ -45,8 +45,8 @@ class Trainer(models.Model):
 class SessionType(models.Model):
     """What a client books: a length of time with a trainer, its price and its booking rules."""
 
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5), MaxValueValidator(720)])
     # Slots start every this many minutes from each window's start; by default, back to back.
     slot_interval_minutes = models.PositiveSmallIntegerField(

@@ -12,7 +12,7 @@ from shared_apps.accounts.models import Role, User
 from shared_apps.core.exceptions import ValidationFailed
 from tenants.models import Domain, Studio
 from tenants.services import studio_create
-from tests.conftest import api_client, make_user, run_committed, run_in_threads, token_of
+from tests.conftest import api_client, make_user, run_committed, run_in_threads, token_of, totp_enable
 
 pytestmark = pytest.mark.django_db
 
@@ -280,6 +280,8 @@ def test_two_requests_racing_for_one_slug_create_one_studio():
     def commit_admin() -> str:
         with schema_context("public"):
             admin = User.objects.create_user("racer@platform.test", is_staff=True)
+            # Platform accounts need two-factor authentication set up before the platform API answers them.
+            totp_enable(admin)
             return Token.objects.create(user=admin).key
 
     def cleanup() -> None:

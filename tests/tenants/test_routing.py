@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from tenants.services import studio_activate, studio_suspend
-from tests.conftest import api_client, host_of
+from tests.conftest import api_client, host_of, token_of
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +114,57 @@ def test_a_suspension_is_seen_by_the_next_request_even_with_a_warm_cache(anon_a,
         studio_suspend(studio=studio_a)
 
     assert anon_a.get("/healthz").status_code == 403
+
+
+@pytest.mark.parametrize("host", ["ALPHA.localhost", "Alpha.LocalHost", "alpha.localhost.", "ALPHA.LOCALHOST.:8000"])
+def test_studio_hosts_match_case_insensitively_and_without_the_trailing_dot(host, studio_a, owner_a):
+    client = api_client(host, token_of(owner_a, studio_a))
+
+    page = client.get("/")
+    me = client.get("/api/users/me/")
+
+    assert page.status_code == 200
+    assert f"<title>{studio_a.name}</title>" in page.content.decode()
+    assert me.status_code == 200
+    assert me.json()["email"] == owner_a.email
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "Www.LocalHost."])
+def test_platform_hosts_match_case_insensitively_and_without_the_trailing_dot(host):
+    response = api_client(host).get("/")
+
+    assert response.status_code == 200
+    assert b"TrainerHub" in response.content
+
+
+def test_platform_hosts_from_the_environment_are_normalised_too(settings):
+    settings.PLATFORM_HOSTS = ["Platform.Example."]
+    settings.ALLOWED_HOSTS = ["*"]
+
+    assert api_client("platform.example").get("/").status_code == 200
+    assert api_client("PLATFORM.example.").get("/").status_code == 200
+    # The old platform host is now nobody's: no platform page, and no studio either.
+    assert api_client("localhost").get("/").status_code == 404
+
+
+def test_a_host_that_is_not_a_host_name_is_the_unknown_host_404(settings):
+    settings.ALLOWED_HOSTS = ["*"]
+
+    response = api_client("alpha.localhost..").get("/api/users/me/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_new_studio_domain_is_stored_lower_case_without_a_trailing_dot(settings):
+    from tenants.models import Domain
+    from tenants.services import studio_create
+
+    settings.PLATFORM_DOMAIN = "LocalHost."
+
+    with schema_context("public"):
+        studio = studio_create(name="Charlie Cycle", slug="charlie", owner_email="owner@charlie.test")
+        domains = list(Domain.objects.filter(tenant=studio).values_list("domain", flat=True))
+
+    assert domains == ["charlie.localhost"]
+    assert api_client("Charlie.LOCALHOST").get("/healthz").status_code == 200

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context, tenant_context
 
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         with tenant_context(studio):
             owner_exists = User.objects.filter(email=OWNER_EMAIL).exists()
 
-        port = "8000"
+        # make run sets SITE_PORT from PORT, so the links printed here are the ones that answer.
+        port = settings.SITE_PORT or "8000"
         self.stdout.write(
             self.style.SUCCESS("\nTrainerHub is ready.\n")
             + f"  Platform      http://localhost:{port}/   admin: http://localhost:{port}/admin/\n"
