@@ -3,6 +3,7 @@ from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.http.request import split_domain_port
+from django.middleware.csp import get_nonce
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -23,7 +24,9 @@ def _wants_json(request) -> bool:
 def _refusal(request, *, status: int, code: str, detail: str, template: str) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body(code, detail), status=status)
-    return HttpResponse(render_to_string(template, {"detail": detail}), status=status)
+    # The CSP middleware ran before this one: its nonce lets the page's own <style> in.
+    context = {"detail": detail, "csp_nonce": get_nonce(request)}
+    return HttpResponse(render_to_string(template, context), status=status)
 
 
 class StudioMiddleware(TenantMainMiddleware):
