@@ -12,7 +12,7 @@ from django_tenants.utils import (
     schema_exists,
 )
 
-from shared_apps.core.validators import validate_timezone
+from shared_apps.core.validators import TITLE_MAX_LENGTH, validate_name, validate_timezone
 from tenants.themes import available_themes
 
 # A slug becomes both a host label (<slug>.<platform domain>) and, with '-' as '_', a PostgreSQL schema name:
@@ -65,7 +65,7 @@ class Studio(TenantMixin):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
     slug = models.CharField(max_length=40, unique=True, validators=[validate_slug])
     theme = models.CharField(max_length=40, default="classic", validators=[validate_theme])
     brand_color = models.CharField(

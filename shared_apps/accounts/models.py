@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -46,8 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in. In public: a platform admin. In a studio's schema: its staff and clients."""
 
     email = models.EmailField(max_length=254)
-    first_name = models.CharField(max_length=150, blank=True)
-    last_name = models.CharField(max_length=150, blank=True)
+    first_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, blank=True, validators=[validate_name])
+    last_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, blank=True, validators=[validate_name])
     phone = PhoneNumberField(blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
     is_active = models.BooleanField(default=True)

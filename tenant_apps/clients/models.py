@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
+
 
 class FitnessLevel(models.TextChoices):
     BEGINNER = "beginner", "Beginner"
@@ -16,8 +18,8 @@ class Client(models.Model):
     """A person the studio trains. May have an account (a client who signed up), matched by email."""
 
     email = models.EmailField(max_length=254)
-    first_name = models.CharField(max_length=150)
-    last_name = models.CharField(max_length=150, blank=True)
+    first_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+    last_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, blank=True, validators=[validate_name])
     phone = PhoneNumberField(blank=True)  # stored E.164
     fitness_level = models.CharField(max_length=16, choices=FitnessLevel.choices, blank=True)
     goals = models.JSONField(default=list, blank=True)

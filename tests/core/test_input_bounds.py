@@ -212,6 +212,57 @@ def test_the_models_refuse_control_characters_in_names_too(studio_a, trainer_a, 
     assert field in refusal.value.message_dict
 
 
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [("client", "first_name"), ("client", "last_name"), ("user", "first_name"), ("user", "last_name")],
+)
+def test_people_s_names_refuse_control_characters_in_the_models(studio_a, model, field):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import ClientFactory, UserFactory
+
+    factory = ClientFactory if model == "client" else UserFactory
+    with tenant_context(studio_a):
+        record = factory.build(**{field: "Ada\r\nBcc: x"})
+        with pytest.raises(ValidationError) as refusal:
+            record.full_clean()
+
+    assert field in refusal.value.message_dict
+
+
+def test_a_studio_renamed_in_the_admin_refuses_a_line_break(platform_admin, studio_a):
+    """The admin's change form validates through the model, not the provisioning service."""
+    from django import forms
+    from django.test import Client as BrowserClient
+
+    browser = BrowserClient(HTTP_HOST="localhost")
+    browser.force_login(platform_admin)
+    page = browser.get(f"/admin/tenants/studio/{studio_a.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name in form.fields and not isinstance(form.fields[name], forms.FileField)
+    }
+    data.update(name="Alpha\r\nBcc: x", **_inline_management_forms(page.context))
+
+    answer = browser.post(f"/admin/tenants/studio/{studio_a.pk}/change/", data)
+
+    assert answer.status_code == 200  # the form again, with its error
+    assert "name" in answer.context["adminform"].form.errors
+    studio_a.refresh_from_db()
+    assert studio_a.name == "Alpha Strength"
+
+
+def _inline_management_forms(context) -> dict:
+    data = {}
+    for formset in context.get("inline_admin_formsets", []):
+        management = formset.formset.management_form
+        data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
+    return data
+
+
 def test_the_import_refuses_a_name_with_a_line_break():
     parsed = csv_io.parse(b'email,first_name\na@x.test,"Two\r\nlines"\n')
 
