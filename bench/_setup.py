@@ -9,13 +9,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from config.devserver import RUN_ENVIRONMENT  # noqa: E402  (needs ROOT on the path)
+
 # The benchmarks' processes, and the servers they start, send their mails nowhere and at once: nothing is
 # left queued for the development worker.
 QUIET = {
     "CELERY_TASK_ALWAYS_EAGER": "true",
     "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
 }
-SERVER_ENV = {**os.environ, **QUIET, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"}
+SERVER_ENV = {**os.environ, **QUIET, **RUN_ENVIRONMENT}
 
 
 def django_setup() -> None:

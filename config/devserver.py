@@ -19,6 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The environment `make run` serves in, as production does: DEBUG off (no technical error pages, no query log
+# kept per request). `make dev` keeps the local settings' DEBUG on. The tests and benchmarks use this too.
+RUN_ENVIRONMENT = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"}
+
 
 def _address(host: str, port: int | str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     reload = parser.parse_args(argv).reload
 
+    for name, value in ({} if reload else RUN_ENVIRONMENT).items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.chdir(ROOT)
     cluster = None

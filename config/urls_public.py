@@ -1,7 +1,5 @@
 """URLs of the platform host (public schema): the platform page, its admin and the platform API."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -9,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from shared_apps.accounts.urls import platform_urlpatterns as account_urls
 from shared_apps.core import views as core_views
 from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
+from shared_apps.core.urls import media_urlpatterns
 from tenants.views import PlatformHomeView
 
 urlpatterns = [
@@ -26,9 +25,7 @@ urlpatterns = [
     path("", PlatformHomeView.as_view(), name="platform-home"),
 ]
 
-if settings.DEBUG:
-    # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns += media_urlpatterns()
 
 handler400 = "shared_apps.core.views.bad_request"
 handler404 = "shared_apps.core.views.not_found"

@@ -1,12 +1,11 @@
 """URLs of a studio's host."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from shared_apps.core import views as core_views
 from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
+from shared_apps.core.urls import media_urlpatterns
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -23,9 +22,7 @@ urlpatterns = [
     path("", include("tenant_apps.site.urls")),
 ]
 
-if settings.DEBUG:
-    # Uploaded files (studio logos) in development; production serves MEDIA_URL from its web server or bucket.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns += media_urlpatterns()
 
 handler400 = "shared_apps.core.views.bad_request"
 handler404 = "shared_apps.core.views.not_found"

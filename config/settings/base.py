@@ -328,6 +328,9 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Uploaded files (studio logos) served by the app itself: on one machine (`make run`, `make dev`); production
+# serves MEDIA_URL from its web server or a bucket.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 
 # -- email and SMS ---------------------------------------------------------------------------------------
 

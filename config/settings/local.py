@@ -6,6 +6,7 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="local-development-only-not-a-secret")
 SITE_PORT = env.str("SITE_PORT", default="8000")
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 # Static files straight from the theme folders, no collectstatic needed while developing.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context, tenant_context
 from rest_framework.authtoken.models import Token
 
 from bench._setup import SERVER_ENV, start_gunicorn
+from config.devserver import RUN_ENVIRONMENT
 from shared_apps.accounts.models import Role, User
 from tenant_apps.availability.models import AvailabilitySlot
 from tenant_apps.bookings.models import Booking
@@ -180,3 +181,23 @@ def test_every_asset_of_a_studio_page_and_of_the_api_docs_answers_200(server):
     assert "/static/themes/base/site.css" in answers
     assert any(url.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/") for url in answers)
     assert answers == dict.fromkeys(answers, 200)
+
+
+def test_the_server_runs_with_debug_off_and_serves_uploaded_files(server, settings):
+    """`make run` serves as production does (no technical error pages), yet a studio's uploaded logo shows."""
+    from pathlib import Path
+
+    assert RUN_ENVIRONMENT["DEBUG"] == "false"
+    status, page = send(server["port"], "GET", "/no-such-page/", host=HOST)
+    assert status == 404
+    assert b"URLconf" not in page  # Django's technical 404 lists the URL patterns
+
+    media_root = Path(settings.BASE_DIR) / "var" / "media"
+    logo = media_root / "logos" / "server-test.txt"
+    logo.parent.mkdir(parents=True, exist_ok=True)
+    logo.write_text("a logo")
+    try:
+        status, body = send(server["port"], "GET", "/media/logos/server-test.txt", host=HOST)
+    finally:
+        logo.unlink()
+    assert (status, body) == (200, b"a logo")
