@@ -175,6 +175,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Hourly, not daily: each studio's day ends at its own midnight, and a run with nothing due changes nothing.
     "packages-expire-due": {"task": "packages.expire_due_all_studios", "schedule": 60 * 60},
+    # Client imports left queued (the broker was out of reach) are queued again; lost running ones are failed.
+    "clients-import-sweep": {"task": "clients.import_sweep_all_studios", "schedule": 5 * 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A client CSV larger than this is imported by Celery (202 and a job to poll) instead of within the request.

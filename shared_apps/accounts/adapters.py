@@ -8,9 +8,21 @@ from django.conf import settings
 from django.urls import reverse
 
 from shared_apps.accounts.models import Role
-from shared_apps.accounts.throttles import LoginThrottled, login_attempt_start
+from shared_apps.accounts.throttles import LoginAttempt, LoginThrottled, login_attempt_start
 from shared_apps.core.mail import queue_rendered_message, sender_name
 from shared_apps.core.tenancy import current_studio, site_url
+
+# Links allauth builds from the request's Host header and puts in mails' contexts, by mail: the URL name each
+# leads to. (The reset and confirmation links with a key come from the two get_*_url methods below.)
+_MAIL_LINKS = {
+    "account/email/account_already_exists": {
+        "signup_url": "account_signup",
+        "password_reset_url": "account_reset_password",
+    },
+    "account/email/unknown_account": {"signup_url": "account_signup"},
+}
+# The web login's pending attempt (throttles.LoginAttempt), from the password step to the completed login.
+LOGIN_ATTEMPT_SESSION_KEY = "accounts_login_attempt"
 
 
 class StudioAccountAdapter(DefaultAccountAdapter):
@@ -34,6 +46,10 @@ class StudioAccountAdapter(DefaultAccountAdapter):
         context.setdefault("studio", current_studio())
         # allauth would name the site after the request's Host header; mails name the studio and its host.
         context.setdefault("current_site", SimpleNamespace(name=sender_name(), domain=urlsplit(site_url()).netloc))
+        for name, url_name in _MAIL_LINKS.get(template_prefix, {}).items():
+            context[name] = site_url(reverse(url_name))
+        # No template of ours reads the request; whatever it holds (the Host header) stays out of mails.
+        context.pop("request", None)
         super().send_mail(template_prefix, email, context)
 
     # Links in mails lead to the studio's primary domain (or the platform's), never to the Host header of the
@@ -58,9 +74,24 @@ class StudioAccountAdapter(DefaultAccountAdapter):
     def authenticate(self, request, **credentials):
         self._login_attempt = None
         user = super().authenticate(request, **credentials)
-        if user is not None and self._login_attempt is not None:
-            self._login_attempt.succeeded()
+        attempt = self._login_attempt
+        if user is None or attempt is None:
+            return user
+        if request.user.is_authenticated:
+            # Asking a logged-in account for its password again (before a sensitive change): no login follows,
+            # and the account passed its second factor when it logged in.
+            attempt.succeeded()
+        else:
+            # The password is one step: the attempt succeeds when the login does, after the second factor
+            # (login() below), and stays a failure if the code never comes.
+            request.session[LOGIN_ATTEMPT_SESSION_KEY] = attempt.as_dict()
         return user
+
+    def login(self, request, user) -> None:
+        attempt = request.session.pop(LOGIN_ATTEMPT_SESSION_KEY, None)
+        super().login(request, user)
+        if attempt is not None:
+            LoginAttempt.from_dict(attempt).succeeded()
 
     def render_mail(self, template_prefix, email, context, headers=None):
         # allauth renders, then calls send(): sending goes through Celery like every other mail.

@@ -12,16 +12,13 @@ class MFAEnrollmentRequired(exceptions.PermissionDenied):
 def _check_enrollment(request, result):
     # Imported here: DRF loads this module while rest_framework.views is still importing, and mfa.py
     # imports the error types that need rest_framework.views.
-    from shared_apps.accounts.mfa import mfa_enrollment_required, mfa_setup_url
+    from shared_apps.accounts.mfa import mfa_enrollment_message, mfa_enrollment_required
 
     if result is None:
         return None
     view = (getattr(request, "parser_context", None) or {}).get("view")
     if not getattr(view, "mfa_enrollment_exempt", False) and mfa_enrollment_required(result[0]):
-        raise MFAEnrollmentRequired(
-            f"This account needs two-factor authentication: set it up at {mfa_setup_url()} first.",
-            code="mfa_enrollment_required",
-        )
+        raise MFAEnrollmentRequired(mfa_enrollment_message(), code="mfa_enrollment_required")
     return result
 
 

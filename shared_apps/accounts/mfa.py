@@ -2,9 +2,11 @@
 
 Who must have it: every platform account (public schema), and the staff (owner, managers, trainers) of a
 studio whose owner turned on ``Studio.staff_mfa_required``. Everyone else may turn it on for themselves.
-Until an account that must have it has set it up, it reaches nothing but the setup pages (/accounts/...),
-``GET/PATCH /api/users/me/`` and logout: pages redirect to the setup page, the API answers 403
-``mfa_enrollment_required``.
+Until an account that must have it has set it up, the API login hands it no token, and a session (or a
+token from before the rule) reaches nothing but the setup pages (/accounts/...), ``GET/PATCH /api/users/me/``
+and logout: pages redirect to the setup page, the API answers 403 ``mfa_enrollment_required``.
+Setting it up or removing it ends the account's API tokens and its other sessions (services.user_mfa_changed):
+whatever was obtained with the password alone does not outlive the change.
 """
 
 from allauth.mfa.base.forms import AuthenticateForm
@@ -29,6 +31,11 @@ class MFACodeInvalid(ApplicationError):
     status_code = 401
     code = "mfa_invalid_code"
     message = "The two-factor authentication code is not correct."
+
+
+class MFAEnrollmentRequired(ApplicationError):
+    status_code = 403
+    code = "mfa_enrollment_required"
 
 
 class MFAThrottled(ApplicationError):
@@ -58,6 +65,10 @@ def mfa_enrollment_required(user) -> bool:
 
 def mfa_setup_url() -> str:
     return site_url(reverse("mfa_activate_totp"))
+
+
+def mfa_enrollment_message() -> str:
+    return f"This account needs two-factor authentication: set it up at {mfa_setup_url()} first."
 
 
 def mfa_code_check(*, user, code: str) -> None:

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from phonenumber_field.modelfields import PhoneNumberField
 
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
@@ -57,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Counts the times two-factor authentication was set up or removed; part of the session hash, so that a
+    # change ends the sessions opened before it (services.user_mfa_changed), as a password change does.
+    mfa_revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -74,6 +78,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # The method Django's session hash and its SECRET_KEY_FALLBACKS variants both go through. Django's own
+        # hash (of the password) until the second factor first changes, so that adding this logged nobody out.
+        if not self.mfa_revision:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "shared_apps.accounts.models.User.get_session_auth_hash"
+        value = f"{self.password}\0{self.mfa_revision}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

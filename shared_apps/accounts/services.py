@@ -2,18 +2,27 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import HASH_SESSION_KEY, authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from shared_apps.accounts.mfa import MFARequired, mfa_code_check, mfa_enabled
+from shared_apps.accounts.mfa import (
+    MFAEnrollmentRequired,
+    MFARequired,
+    mfa_code_check,
+    mfa_enabled,
+    mfa_enrollment_message,
+    mfa_required_for,
+)
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.signals import client_registered
 from shared_apps.accounts.throttles import login_attempt_start
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
-from shared_apps.core.mail import queue_task_on_commit, send_mail_on_commit
+from shared_apps.core.mail import send_mail_on_commit
+from shared_apps.core.tasks import queue_task_on_commit
 from shared_apps.core.tenancy import current_studio, site_url
 
 
@@ -98,16 +107,23 @@ def email_confirmation_send(*, user: User, request) -> None:
 
 def user_login(*, request, email: str, password: str, code: str = "") -> tuple[User, Token]:
     """Check the password (failures throttled, see throttles.py), then the second factor if the account has
-    one: a token is never handed out for the password alone when two-factor authentication is on."""
+    one. A token is never handed out for the password alone when the account has two-factor authentication,
+    nor when it must have it and hasn't set it up (that happens on the web pages): the token would still be
+    the account's after the set-up.
+
+    The attempt counts as a failure unless it ends with a token: the password alone does not clear the
+    failures nor make the address known to the account."""
     attempt = login_attempt_start(request=request, email=email)
     user = authenticate(request, email=UserManager.normalize_email(email), password=password)
     if user is None:
         raise InvalidCredentials()
-    attempt.succeeded()
     if mfa_enabled(user):
         if not code:
             raise MFARequired(fields={"code": ["Enter the code from your authenticator app."]})
         mfa_code_check(user=user, code=code)
+    elif mfa_required_for(user):
+        raise MFAEnrollmentRequired(mfa_enrollment_message())
+    attempt.succeeded()
     return user, token_for(user)
 
 
@@ -118,6 +134,24 @@ def user_logout(*, user: User) -> None:
 def user_tokens_revoke(*, user: User) -> None:
     """Whoever holds the account's API token loses it (after a password change or reset, at logout)."""
     Token.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def user_mfa_changed(*, user: User, request=None) -> None:
+    """Two-factor authentication was set up or removed: end the account's API tokens and every session opened
+    before, except the one that made the change (``request``'s). What was obtained with one set of factors
+    must not carry over to the other: a token or session from the password alone would otherwise become as
+    good as one from both factors."""
+    user_tokens_revoke(user=user)
+    User.objects.filter(pk=user.pk).update(mfa_revision=F("mfa_revision") + 1)
+    user.refresh_from_db(fields=["mfa_revision"])
+    session = getattr(request, "session", None)
+    if session is not None and getattr(request, "user", None) == user:
+        # The same as update_session_auth_hash, without its new session key: allauth reports the change once
+        # its transaction commits, which may be after the session middleware stored this session and sent its
+        # key (a new key would then never reach the browser), hence the explicit save.
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
 
 
 @transaction.atomic
@@ -162,7 +196,7 @@ def password_reset_request(*, email: str) -> None:
     """
     from shared_apps.accounts.tasks import password_reset_mail_send
 
-    queue_task_on_commit(password_reset_mail_send, schema=connection.schema_name, email=email)
+    queue_task_on_commit(password_reset_mail_send, email=email)
 
 
 def password_reset_mail_send(*, email: str) -> None:
@@ -191,14 +225,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 
 @transaction.atomic
-def staff_invite(
-    *, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None, request=None
-) -> User:
-    """Create a staff account without a password and mail its holder a link to choose one.
-
-    ``request`` is not used (the link is on the studio's primary domain, never the request's host); it is
-    still accepted from callers that pass it (tenant_apps.trainers).
-    """
+def staff_invite(*, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None) -> User:
+    """Create a staff account without a password and mail its holder a link to choose one (on the studio's
+    primary domain, never the host a request came in by)."""
     if role not in (Role.OWNER, Role.MANAGER, Role.TRAINER):
         raise ValidationFailed(fields={"role": ["Staff accounts are owners, managers or trainers."]})
     user = user_create(email=email, first_name=first_name, last_name=last_name, role=role)

@@ -1,6 +1,8 @@
-"""A password changed or reset on the web pages (allauth) ends the account's API token, as the API does."""
+"""A password changed or reset on the web pages (allauth) ends the account's API token, as the API does; a
+second factor set up or removed there ends the API token and the account's other sessions."""
 
 from allauth.account.signals import password_changed, password_reset, password_set
+from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.dispatch import Signal, receiver
 
 # Sent when a client account is created through the API, with ``user``; apps that keep data about clients
@@ -20,6 +22,14 @@ def _revoke(user) -> None:
 @receiver(password_reset)
 def revoke_tokens_after_password_change(sender, request, user, **kwargs) -> None:
     _revoke(user)
+
+
+@receiver(authenticator_added)
+@receiver(authenticator_removed)
+def end_sessions_after_mfa_change(sender, request, user, authenticator, **kwargs) -> None:
+    from shared_apps.accounts.services import user_mfa_changed
+
+    user_mfa_changed(user=user, request=request)
 
 
 @receiver(password_reset)

@@ -10,7 +10,9 @@ Failed logins are counted three ways, in fixed windows:
 - per address over every account of every studio: one address trying many accounts.
 
 Only failures count: an attempt reserves one unit in each counter before the password is checked (so that
-parallel guesses can't all slip under a limit), and a successful login gives them back.
+parallel guesses can't all slip under a limit), and a successful login gives them back. A login succeeds
+when it is complete: with the second factor when the account has one, so the password alone neither clears
+the failures nor makes its address known.
 """
 
 import contextlib
@@ -18,7 +20,7 @@ import hashlib
 import ipaddress
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -89,6 +91,13 @@ class LoginAttempt:
     # The counters this attempt reserved a unit in (cache keys).
     reserved: list[str] = field(default_factory=list)
     pair_key: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LoginAttempt":
+        return cls(**data)
 
     def succeeded(self) -> None:
         """The password was right: the attempt was not a failure, and this address is now known."""

@@ -3,10 +3,9 @@
 from email.utils import formataddr
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.template import engines
-from django_tenants.utils import schema_context
 
+from shared_apps.core.tasks import queue_task_on_commit, send_email
 from shared_apps.core.tenancy import current_studio
 
 
@@ -33,36 +32,17 @@ def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
         "from_email": formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
         "to": [to],
     }
-    _queue_on_commit(message)
-
-
-def _queue_on_commit(message: dict) -> None:
-    from shared_apps.core.tasks import send_email
-
     queue_task_on_commit(send_email, **message)
-
-
-def queue_task_on_commit(task, **kwargs) -> None:
-    """Queue ``task`` once the transaction commits, in the current schema (the task runs in it)."""
-    schema = connection.schema_name
-
-    def queue() -> None:
-        # The task carries the schema it was queued from, whatever the connection has moved to since.
-        with schema_context(schema):
-            task.delay(**kwargs)
-
-    transaction.on_commit(queue, robust=True)
 
 
 def queue_rendered_message(message) -> None:
     """Queue a mail someone else rendered (allauth's), the same way: by Celery, once the transaction commits."""
     html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
-    _queue_on_commit(
-        {
-            "subject": message.subject,
-            "body": message.body,
-            "from_email": message.from_email,
-            "to": list(message.to),
-            "html": html,
-        }
+    queue_task_on_commit(
+        send_email,
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=list(message.to),
+        html=html,
     )

@@ -16,14 +16,6 @@ def current_studio():
     return tenant if isinstance(tenant, TenantMixin) else None
 
 
-def studio_url(path: str = "/") -> str:
-    """An absolute link to ``path`` on the current studio's primary domain, for mails sent outside a request."""
-    studio = current_studio()
-    if studio is None:
-        raise RuntimeError("studio_url needs a studio's schema to be active")
-    return _absolute(studio.get_primary_domain().domain, path)
-
-
 def site_url(path: str = "/") -> str:
     """An absolute link to ``path`` on the current schema's own host: the studio's primary domain, or the
     platform's. Links in mails are built with it, never from a request's Host header, which the sender of a

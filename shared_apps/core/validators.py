@@ -30,6 +30,8 @@ TAG_MAX_LENGTH = 40
 TAGS_MAX_COUNT = 30
 GOAL_MAX_LENGTH = 200
 GOALS_MAX_COUNT = 20
+EXPERTISE_MAX_LENGTH = 60  # one of a trainer's areas of expertise
+EXPERTISE_MAX_COUNT = 30
 # Free-form JSON a client record carries (preferences, goals), measured as stored (compact UTF-8 JSON).
 JSON_MAX_BYTES = 16 * 1024
 JSON_MAX_DEPTH = 5
@@ -68,3 +70,13 @@ def validate_free_json(value) -> None:
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
     if size > JSON_MAX_BYTES:
         raise ValidationError(f"Keep this under {JSON_MAX_BYTES // 1024} KB.", code="too_large")
+
+
+def validate_goals(value) -> None:
+    """A client's goals are a short list of short lines of text."""
+    if not isinstance(value, list) or not all(isinstance(goal, str) for goal in value):
+        raise ValidationError("Give the goals as a list of texts.", code="invalid")
+    if len(value) > GOALS_MAX_COUNT:
+        raise ValidationError(f"Give at most {GOALS_MAX_COUNT} goals.", code="too_many")
+    if any(len(goal) > GOAL_MAX_LENGTH for goal in value):
+        raise ValidationError(f"Keep each goal to {GOAL_MAX_LENGTH} characters at most.", code="too_long")

@@ -12,6 +12,7 @@ from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from shared_apps.core.schema import CONFLICT, paginated
+from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus
 from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings
@@ -73,7 +74,7 @@ class BookingListCreateApi(APIView):
         session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.all())
         start_time = AwareDateTimeField()
         client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
-        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
         # Pay with a credit of this package; left out, the client's only usable package is used if there is one.
         client_package = StrictPrimaryKeyRelatedField(
             queryset=ClientPackage.objects.all(), required=False, allow_null=True
@@ -124,7 +125,7 @@ class BookingDetailApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingUpdateInput(serializers.Serializer):
-        notes = serializers.CharField(allow_blank=True, max_length=2000)
+        notes = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
     @extend_schema(responses=BookingOutput)
     def get(self, request, booking_id: int):
@@ -171,7 +172,7 @@ class BookingCancelApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingCancelInput(serializers.Serializer):
-        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
     @extend_schema(request=BookingCancelInput, responses={200: BookingOutput, 409: CONFLICT})
     def post(self, request, booking_id: int):

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, Q
 
+from shared_apps.core.validators import TEXT_MAX_LENGTH
 from tenant_apps.clients.models import Client
 from tenant_apps.trainers.models import SessionType, Trainer
 
@@ -37,7 +39,7 @@ class Booking(models.Model):
     blocked_from = models.DateTimeField()
     blocked_until = models.DateTimeField()
     status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     price = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     cancellation_reason = models.CharField(max_length=500, blank=True)

@@ -1,11 +1,20 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
-from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
+from shared_apps.core.validators import (
+    PERSON_NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TAGS_MAX_COUNT,
+    TEXT_MAX_LENGTH,
+    validate_free_json,
+    validate_goals,
+    validate_name,
+)
 
 
 class FitnessLevel(models.TextChoices):
@@ -22,13 +31,14 @@ class Client(models.Model):
     last_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, blank=True, validators=[validate_name])
     phone = PhoneNumberField(blank=True)  # stored E.164
     fitness_level = models.CharField(max_length=16, choices=FitnessLevel.choices, blank=True)
-    goals = models.JSONField(default=list, blank=True)
-    preferences = models.JSONField(default=dict, blank=True)
+    goals = models.JSONField(default=list, blank=True, validators=[validate_goals, validate_free_json])
+    preferences = models.JSONField(default=dict, blank=True, validators=[validate_free_json])
     primary_trainer = models.ForeignKey(
         "trainers.Trainer", on_delete=models.SET_NULL, null=True, blank=True, related_name="primary_clients"
     )
-    notes = models.TextField(blank=True)
-    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # A TextField's max_length only sizes form widgets; the validator is what full_clean checks.
+    notes = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    tags = ArrayField(models.CharField(max_length=TAG_MAX_LENGTH), size=TAGS_MAX_COUNT, default=list, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="client_profile"
     )
@@ -94,6 +104,9 @@ class ClientImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Written with every change of the job, progress included (queryset updates set it explicitly): a job
+    # running with no change for long lost its worker; see client_import_sweep.
+    updated = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,15 +1,16 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from shared_apps.accounts.models import User, UserManager
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed, error_body, full_clean_or_fail
+from shared_apps.core.tasks import queue_task_on_commit
 from tenant_apps.clients import csv_io
 from tenant_apps.clients.models import Client, ClientImport, ClientNote, ImportStatus
 
@@ -284,63 +285,114 @@ def client_import_start(
 ) -> ClientImport:
     """Keep the file as a queued job and have Celery import it once this transaction has committed.
 
-    For files too large to import within a request; the job is run by ``client_import_run``.
+    For files too large to import within a request; the job is run by ``client_import_run``. Should the
+    broker be out of reach, the job stays queued and ``client_import_sweep`` queues it again.
     """
+    from tenant_apps.clients.tasks import run_client_import
+
     job = ClientImport.objects.create(
         content=content, dry_run=dry_run, file_name=file_name[:255], created_by=created_by
     )
-    schema = connection.schema_name
-
-    def queue() -> None:
-        from tenant_apps.clients.tasks import run_client_import
-
-        # The task carries the schema it is queued in, whatever the connection has moved to since.
-        with schema_context(schema):
-            run_client_import.delay(job.pk)
-
-    transaction.on_commit(queue, robust=True)
+    queue_task_on_commit(run_client_import, import_id=job.pk)
     return job
+
+
+def _job_update(jobs, **fields) -> int:
+    # Queryset updates skip auto_now: ``updated`` is what tells a live job from one whose worker was lost.
+    return jobs.update(updated=timezone.now(), **fields)
+
+
+class _JobTakenAway(Exception):
+    """The sweep gave the job up as lost while it was still running: its import must not be written."""
 
 
 def client_import_run(*, import_id: int) -> ClientImport | None:
     """Run a queued import job; None when it isn't queued (a duplicate delivery, a job already run).
 
     Every row is checked first, outside any transaction, so the progress written after each batch is seen
-    while the job runs; then the rows are matched again under lock and written in one transaction. As with
-    ``client_import_csv``, any error means nothing is written, and the report is what that import answers.
+    while the job runs; then the rows are matched again under lock and written in one transaction, which
+    marks the job done too: a job still ``running`` has written nothing. As with ``client_import_csv``, any
+    error means nothing is written, and the report is what that import answers.
     """
     jobs = ClientImport.objects.filter(pk=import_id)
     # A conditional update claims the job: of two deliveries of one task, only one finds it queued.
-    if not jobs.filter(status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING, started_at=timezone.now()):
+    if not _job_update(jobs.filter(status=ImportStatus.QUEUED), status=ImportStatus.RUNNING, started_at=timezone.now()):
         return None
     job = jobs.get()
     try:
         parsed = _import_parse(bytes(job.content))
         # Rows the reader refused are done already; the others are done once matched with the stored clients.
         rows_with_errors = len({error.row for error in parsed.errors})
-        jobs.update(rows_total=rows_with_errors + len(parsed.rows), rows_done=rows_with_errors)
-        plan = _import_plan(parsed, progress=lambda matched: jobs.update(rows_done=rows_with_errors + matched))
+        _job_update(jobs, rows_total=rows_with_errors + len(parsed.rows), rows_done=rows_with_errors)
+        plan = _import_plan(parsed, progress=lambda matched: _job_update(jobs, rows_done=rows_with_errors + matched))
         _refuse_if_errors(plan.result)
-        if not job.dry_run:
-            with transaction.atomic():
+        with transaction.atomic():
+            # Locked first, so the sweep can't give the job up between this check and the commit.
+            if not list(jobs.filter(status=ImportStatus.RUNNING).select_for_update().values_list("pk")):
+                raise _JobTakenAway()
+            if not job.dry_run:
                 # Clients may have changed while the file was checked: what is written is matched anew.
                 plan = _import_plan(parsed, lock=True)
                 _refuse_if_errors(plan.result)
                 _import_write(plan)
+            _import_finish(jobs, status=ImportStatus.SUCCEEDED, report=plan.result.as_dict())
+    except _JobTakenAway:
+        pass
     except ImportRefused as refusal:
         report = {**refusal.extra, **error_body(refusal.code, refusal.message, refusal.fields)}
         _import_finish(jobs, status=ImportStatus.FAILED, report=report, error=refusal.message)
     except Exception:
         _import_finish(jobs, status=ImportStatus.FAILED, error="The import stopped on an error; nothing was imported.")
         raise
-    else:
-        _import_finish(jobs, status=ImportStatus.SUCCEEDED, report=plan.result.as_dict())
     return jobs.get()
 
 
-def _import_finish(jobs, *, status: str, report: dict | None = None, error: str = "") -> None:
+def _import_finish(jobs, *, status: str, report: dict | None = None, error: str = "") -> int:
     # The file is dropped once it has been imported or refused: the client list isn't kept a second time.
-    jobs.update(status=status, report=report, error=error, content=b"", finished_at=timezone.now())
+    # Only a running job is finished: one the sweep has given up on keeps the sweep's answer.
+    return _job_update(
+        jobs.filter(status=ImportStatus.RUNNING),
+        status=status,
+        report=report,
+        error=error,
+        content=b"",
+        finished_at=timezone.now(),
+    )
+
+
+IMPORT_REQUEUE_AFTER = timedelta(minutes=2)
+IMPORT_LOST_AFTER = timedelta(minutes=30)
+IMPORT_LOST = "The import stopped without finishing (its worker was lost); nothing was imported. Start it again."
+
+
+def client_import_sweep(*, now: datetime | None = None) -> tuple[int, int]:
+    """Queue again the jobs still queued a while after they were uploaded (or last queued); give up the
+    running ones that have shown no progress for long. Answers how many were queued again and given up.
+
+    A job stays queued when its task couldn't be queued (the broker was out of reach as the upload
+    committed) or was lost before a worker took it; queuing it again is harmless, since only one delivery
+    claims it. A running job writes progress after every batch of rows, so one unchanged for half an hour
+    lost its worker: it is failed, and its file dropped, like any finished job's.
+    """
+    from tenant_apps.clients.tasks import run_client_import
+
+    now = now or timezone.now()
+    # A conditional update: a job that wrote progress (or finished) meanwhile is left alone; one whose import
+    # is committing holds its row lock, and is no longer running once this update gets the row.
+    lost = _job_update(
+        ClientImport.objects.filter(status=ImportStatus.RUNNING, updated__lt=now - IMPORT_LOST_AFTER),
+        status=ImportStatus.FAILED,
+        error=IMPORT_LOST,
+        content=b"",
+        finished_at=now,
+    )
+    waiting = ClientImport.objects.filter(status=ImportStatus.QUEUED, updated__lt=now - IMPORT_REQUEUE_AFTER)
+    import_ids = list(waiting.values_list("pk", flat=True))
+    # Touched, so that a job is queued again no sooner than IMPORT_REQUEUE_AFTER after this.
+    _job_update(ClientImport.objects.filter(pk__in=import_ids, status=ImportStatus.QUEUED))
+    for import_id in import_ids:
+        run_client_import.delay(import_id=import_id)
+    return len(import_ids), lost
 
 
 def client_export_rows(clients) -> list[dict]:

@@ -3,8 +3,9 @@ studio schema. tenant-schemas-celery records the schema a task was queued in and
 
 from celery import shared_task
 from django.db import connection
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+from django_tenants.utils import get_public_schema_name
 
+from shared_apps.core.tasks import queue_in_every_studio
 from tenant_apps.packages.services import package_expire_due
 
 
@@ -20,13 +21,4 @@ def expire_due_packages() -> int:
 def expire_due_packages_all_studios() -> int:
     """Queue ``expire_due_packages`` once per studio. Runs hourly: each studio's day ends at its own midnight,
     and a run that finds nothing due changes nothing."""
-    public = get_public_schema_name()
-    with schema_context(public):
-        schema_names = list(
-            get_tenant_model().objects.exclude(schema_name=public).values_list("schema_name", flat=True)
-        )
-    for schema_name in schema_names:
-        # Queued from inside the studio's schema, so the task's headers carry that schema.
-        with schema_context(schema_name):
-            expire_due_packages.delay()
-    return len(schema_names)
+    return queue_in_every_studio(expire_due_packages)

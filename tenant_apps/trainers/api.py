@@ -10,6 +10,8 @@ from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import ReadOnlyOrStudioManager, ReadOnlyOrStudioStaff
 from shared_apps.core.schema import paginated
 from shared_apps.core.validators import (
+    EXPERTISE_MAX_COUNT,
+    EXPERTISE_MAX_LENGTH,
     PERSON_NAME_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -68,7 +70,9 @@ class TrainerListCreateApi(APIView):
         display_name = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False, validators=[validate_name])
         timezone = serializers.CharField(required=False, validators=[validate_timezone])
         bio = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
-        expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
+        expertise = serializers.ListField(
+            child=serializers.CharField(max_length=EXPERTISE_MAX_LENGTH), required=False, max_length=EXPERTISE_MAX_COUNT
+        )
 
     @extend_schema(responses=paginated(TrainerPublicOutput), auth=[])
     def get(self, request):
@@ -92,7 +96,9 @@ class TrainerDetailApi(APIView):
     class TrainerUpdateInput(serializers.Serializer):
         display_name = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False, validators=[validate_name])
         bio = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
-        expertise = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
+        expertise = serializers.ListField(
+            child=serializers.CharField(max_length=EXPERTISE_MAX_LENGTH), required=False, max_length=EXPERTISE_MAX_COUNT
+        )
         timezone = serializers.CharField(required=False, validators=[validate_timezone])
         rating = serializers.DecimalField(max_digits=3, decimal_places=2, required=False, allow_null=True)
         is_active = serializers.BooleanField(required=False)

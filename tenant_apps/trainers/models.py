@@ -2,11 +2,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name, validate_timezone
+from shared_apps.core.validators import (
+    EXPERTISE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    validate_name,
+    validate_timezone,
+)
 
 
 class Trainer(models.Model):
@@ -14,8 +20,9 @@ class Trainer(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trainer")
     display_name = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[validate_name])
-    bio = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
-    expertise = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    # TextField's max_length sizes form widgets only; the validator is what full_clean checks.
+    bio = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    expertise = ArrayField(models.CharField(max_length=EXPERTISE_MAX_LENGTH), default=list, blank=True)
     # Availability is wall-clock time in this zone; it starts as the studio's and may differ from it.
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     rating = models.DecimalField(

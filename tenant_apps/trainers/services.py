@@ -36,7 +36,6 @@ def trainer_create(
         last_name=last_name,
         role=Role.TRAINER,
         invited_by=invited_by,
-        request=request,
     )
     trainer.user = user
     trainer.save()

@@ -176,3 +176,134 @@ def test_the_admin_login_is_allauths_rate_limited_page(platform_admin):
     assert direct.status_code == 302
     assert direct["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in browser.session
+
+
+# -- the second factor: the password alone is not a successful login --------------------------------------
+
+
+@pytest.fixture
+def manager_with_mfa(studio_a, manager_a):
+    from django_tenants.utils import tenant_context
+
+    from tests.conftest import totp_enable
+
+    with tenant_context(studio_a):
+        totp_enable(manager_a)
+    return manager_a
+
+
+def test_the_password_without_the_code_does_not_clear_the_failures(studio_a, manager_with_mfa):
+    host = host_of(studio_a)
+    for _ in range(4):
+        assert _login(host, manager_with_mfa.email, "guess", ATTACKER).status_code == 400
+
+    assert _login(host, manager_with_mfa.email, PASSWORD, ATTACKER).status_code == 401  # mfa_required
+
+    assert _login(host, manager_with_mfa.email, "guess", ATTACKER).status_code == 429
+
+
+def test_the_password_with_the_code_clears_the_failures(studio_a, manager_with_mfa):
+    from tests.conftest import totp_code
+
+    host = host_of(studio_a)
+    for _ in range(4):
+        assert _login(host, manager_with_mfa.email, "guess", ATTACKER).status_code == 400
+    body = {"email": manager_with_mfa.email, "password": PASSWORD, "code": totp_code()}
+    assert api_client(host).post(URL, body, format="json", REMOTE_ADDR=ATTACKER).status_code == 200
+
+    codes = [_login(host, manager_with_mfa.email, "guess", ATTACKER).status_code for _ in range(6)]
+
+    assert codes == [400] * 5 + [429]
+
+
+def test_the_web_password_step_alone_does_not_clear_the_failures(studio_a, manager_with_mfa):
+    from django.test import Client
+
+    host = host_of(studio_a)
+    for _ in range(4):
+        assert _web_login(host, manager_with_mfa.email, "guess", ATTACKER).status_code == 200
+    browser = Client(HTTP_HOST=host, REMOTE_ADDR=ATTACKER)
+    password_step = browser.post("/accounts/login/", {"login": manager_with_mfa.email, "password": PASSWORD})
+    assert password_step["Location"] == "/accounts/2fa/authenticate/"
+
+    blocked = _web_login(host, manager_with_mfa.email, "guess", ATTACKER)
+
+    assert "Too many failed login attempts" in blocked.content.decode()
+
+
+def test_the_web_code_step_clears_the_failures(studio_a, manager_with_mfa):
+    from django.test import Client
+
+    from tests.conftest import totp_code
+
+    host = host_of(studio_a)
+    for _ in range(4):
+        assert _web_login(host, manager_with_mfa.email, "guess", ATTACKER).status_code == 200
+    browser = Client(HTTP_HOST=host, REMOTE_ADDR=ATTACKER)
+    browser.post("/accounts/login/", {"login": manager_with_mfa.email, "password": PASSWORD})
+    assert browser.post("/accounts/2fa/authenticate/", {"code": totp_code()}).status_code == 302
+    assert browser.session["_auth_user_id"] == str(manager_with_mfa.pk)
+
+    codes = [_login(host, manager_with_mfa.email, "guess", ATTACKER).status_code for _ in range(6)]
+
+    assert codes == [400] * 5 + [429]
+
+
+# -- parallel guesses --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The cache every process shares in production (Redis) when the test run has one, else local memory:
+    either way one store that all the test's threads count in."""
+    import uuid
+
+    from django.conf import settings as live_settings
+
+    from shared_apps.core.tenancy import platform_cache
+
+    backend = "django.core.cache.backends.redis.RedisCache" if live_settings.REDIS_URL else None
+    if backend:
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "BACKEND": backend,
+                "LOCATION": live_settings.REDIS_URL,
+                # Keys of this test only, whatever else the Redis database holds.
+                "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            }
+        }
+    platform_cache.cache_clear()
+    yield platform_cache()
+    platform_cache().clear()
+    platform_cache.cache_clear()
+
+
+def test_parallel_guesses_reach_the_password_check_no_more_than_the_limit(
+    settings, shared_cache, studio_a, owner_a, monkeypatch
+):
+    import threading
+    import time
+
+    from shared_apps.accounts import services
+    from shared_apps.accounts.throttles import parse_rate
+    from tests.conftest import run_in_threads
+
+    limit, _ = parse_rate(settings.LOGIN_FAILURE_RATES["account_address"])
+    checked = []
+    lock = threading.Lock()
+    check_password = services.authenticate
+
+    def counting_check(*args, **kwargs):
+        with lock:
+            checked.append(1)
+        time.sleep(0.05)  # hold each check open, so that the attempts overlap
+        return check_password(*args, **kwargs)
+
+    monkeypatch.setattr(services, "authenticate", counting_check)
+    host = host_of(studio_a)
+
+    codes = run_in_threads(limit * 3, lambda _index: _login(host, owner_a.email, "guess", ATTACKER).status_code)
+
+    assert len(checked) == limit
+    assert sorted(codes) == [400] * limit + [429] * (limit * 2)

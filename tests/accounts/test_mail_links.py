@@ -171,3 +171,23 @@ def test_a_platform_admin_resets_on_the_platform_host(platform_admin, django_cap
     assert mail.outbox[0].to == [platform_admin.email]
     page = Client(HTTP_HOST=PLATFORM_HOST).get(link["path"], follow=True)
     assert 'name="password1"' in page.content.decode()
+
+
+def test_a_sign_up_with_a_taken_address_mails_links_on_the_primary_domain(
+    settings, client_a, django_capture_on_commit_callbacks
+):
+    # With mandatory verification allauth answers as if the sign-up worked (no enumeration) and mails the
+    # address's holder instead: that mail's links must not come from the Host header either.
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    body = {"email": client_a.email, "password1": "Fresh-Start-2026", "password2": "Fresh-Start-2026"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client(HTTP_HOST="alpha.localhost:6666").post("/accounts/signup/", body)
+
+    assert response.status_code == 302
+    assert [message.to for message in mail.outbox] == [[client_a.email]]
+    message = mail.outbox[0].body
+    links = LINK.findall(message)
+    assert links, message
+    assert {(scheme, host) for scheme, host, _path in links} == {("https", "alpha.localhost:8443")}
+    assert "6666" not in message
+    assert any(path == "/accounts/password/reset/" for _scheme, _host, path in links)

@@ -140,7 +140,8 @@ def _web_login(host: str, email: str) -> Client:
     return browser
 
 
-def _enroll_on_the_web(browser: Client) -> None:
+def _enroll_on_the_web(browser: Client) -> str:
+    """Set up an authenticator app through allauth's pages; the secret it was set up with."""
     # allauth asks for the password again before a second factor is added (a borrowed session can't add one).
     ask = browser.get("/accounts/2fa/totp/activate/")
     assert ask.status_code == 302
@@ -157,6 +158,7 @@ def _enroll_on_the_web(browser: Client) -> None:
     done = browser.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
     assert done.status_code == 302
     assert done["Location"] == "/accounts/2fa/recovery-codes/"
+    return secret
 
 
 def test_staff_set_up_mfa_on_the_studio_host_in_the_studios_theme(studio_a, manager_a):
@@ -194,6 +196,18 @@ def test_a_platform_admin_without_mfa_is_refused_by_the_platform_api(new_platfor
     assert refused.json()["code"] == "mfa_enrollment_required"
     assert "/accounts/2fa/totp/activate/" in refused.json()["detail"]
     assert me.status_code == 200
+
+
+def test_a_platform_admin_without_mfa_gets_no_token_for_the_password(new_platform_admin):
+    body = {"email": new_platform_admin.email, "password": PASSWORD}
+
+    response = api_client(PLATFORM_HOST).post(LOGIN, body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_enrollment_required"
+    assert f"http://{PLATFORM_HOST}" in response.json()["detail"]
+    with schema_context("public"):
+        assert not Token.objects.filter(user=new_platform_admin).exists()
 
 
 def test_a_platform_admin_without_mfa_is_sent_from_the_admin_to_set_it_up(new_platform_admin):
@@ -251,18 +265,82 @@ def mfa_studio_a(studio_a, owner_a, as_user):
     return studio_a
 
 
-def test_staff_without_mfa_are_refused_until_they_set_it_up(mfa_studio_a, as_user, manager_a, owner_a):
-    refused = as_user(manager_a).get("/api/staff/")
-
+def test_staff_without_mfa_are_refused_until_they_set_it_up(
+    mfa_studio_a, as_user, anon_a, manager_a, owner_a, django_capture_on_commit_callbacks
+):
+    # A token from before the owner turned the rule on reaches only "who am I" and logout.
+    earlier_token = token_of(manager_a, mfa_studio_a)
+    earlier = api_client(host_of(mfa_studio_a), earlier_token)
+    refused = earlier.get("/api/staff/")
     assert refused.status_code == 403
     assert refused.json()["code"] == "mfa_enrollment_required"
-    assert as_user(manager_a).get("/api/users/me/").status_code == 200
+    assert earlier.get("/api/users/me/").status_code == 200
     # The owner has it, so the owner goes on working.
     assert as_user(owner_a).get("/api/staff/").status_code == 200
 
-    with tenant_context(mfa_studio_a):
-        totp_enable(manager_a)
-    assert as_user(manager_a).get("/api/staff/").status_code == 200
+    # The password alone gets no token at all: set-up happens on the web.
+    login = anon_a.post(LOGIN, {"email": manager_a.email, "password": PASSWORD}, format="json")
+    assert login.status_code == 403
+    assert login.json()["code"] == "mfa_enrollment_required"
+    assert "/accounts/2fa/totp/activate/" in login.json()["detail"]
+    assert "token" not in login.json()
+
+    browser = _web_login(host_of(mfa_studio_a), manager_a.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        _enroll_on_the_web(browser)
+
+    # The token that was handed out for the password alone died with the set-up...
+    assert earlier.get("/api/users/me/").status_code == 401
+    # ...and a login with both factors gets a new one, which reaches everything.
+    body = {"email": manager_a.email, "password": PASSWORD, "code": _recovery_code(manager_a, mfa_studio_a)}
+    login = anon_a.post(LOGIN, body, format="json")
+    assert login.status_code == 200
+    assert login.json()["token"] != earlier_token
+    assert api_client(host_of(mfa_studio_a), login.json()["token"]).get("/api/staff/").status_code == 200
+
+
+def test_setting_up_mfa_ends_the_other_sessions_and_tokens_but_not_this_session(
+    studio_a, manager_a, django_capture_on_commit_callbacks
+):
+    host = host_of(studio_a)
+    token = token_of(manager_a, studio_a)
+    other_browser = _web_login(host, manager_a.email)
+    browser = _web_login(host, manager_a.email)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _enroll_on_the_web(browser)
+
+    assert api_client(host, token).get("/api/users/me/").status_code == 401
+    assert not _has_token(manager_a, studio_a)
+    elsewhere = other_browser.get("/accounts/2fa/")
+    assert elsewhere.status_code == 302
+    assert elsewhere["Location"].startswith("/accounts/login/")
+    here = browser.get("/accounts/2fa/")
+    assert here.status_code == 200
+    assert browser.session["_auth_user_id"] == str(manager_a.pk)
+
+
+def test_turning_mfa_off_ends_the_other_sessions_and_tokens_but_not_this_session(
+    studio_a, manager_a, django_capture_on_commit_callbacks
+):
+    host = host_of(studio_a)
+    browser = _web_login(host, manager_a.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        secret = _enroll_on_the_web(browser)
+    other_browser = Client(HTTP_HOST=host)
+    other_browser.post("/accounts/login/", {"login": manager_a.email, "password": PASSWORD})
+    assert other_browser.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)}).status_code == 302
+    token = token_of(manager_a, studio_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        off = browser.post("/accounts/2fa/totp/deactivate/")
+    assert off.status_code == 302
+
+    with tenant_context(studio_a):
+        assert not Authenticator.objects.filter(user=manager_a).exists()
+    assert api_client(host, token).get("/api/users/me/").status_code == 401
+    assert other_browser.get("/accounts/2fa/")["Location"].startswith("/accounts/login/")
+    assert browser.get("/accounts/2fa/").status_code == 200
 
 
 def test_staff_pages_lead_to_the_setup_page(mfa_studio_a, manager_a):

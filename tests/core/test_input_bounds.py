@@ -11,7 +11,16 @@ from rest_framework import serializers
 from shared_apps.core.exceptions import ValidationFailed
 from shared_apps.core.fields import StrictPrimaryKeyRelatedField
 from shared_apps.core.filters import IdFilter
-from shared_apps.core.validators import JSON_MAX_BYTES, TAGS_MAX_COUNT, TEXT_MAX_LENGTH
+from shared_apps.core.validators import (
+    EXPERTISE_MAX_COUNT,
+    EXPERTISE_MAX_LENGTH,
+    GOAL_MAX_LENGTH,
+    GOALS_MAX_COUNT,
+    JSON_MAX_BYTES,
+    REASON_MAX_LENGTH,
+    TAGS_MAX_COUNT,
+    TEXT_MAX_LENGTH,
+)
 from tenant_apps.clients import csv_io
 from tenant_apps.clients.models import Client
 from tenant_apps.trainers.models import Trainer
@@ -99,6 +108,90 @@ def test_long_text_is_refused_wherever_it_is_written(as_user, owner_a, path, fie
 
     assert response.status_code == 400
     assert field in response.json()["fields"]
+
+
+CLIENT_TEXT_OVER_THE_LIMITS = [
+    ("notes", "x" * (TEXT_MAX_LENGTH + 1)),
+    ("goals", [f"goal {number}" for number in range(GOALS_MAX_COUNT + 1)]),
+    ("goals", ["x" * (GOAL_MAX_LENGTH + 1)]),
+    ("goals", [{"not": "a text"}]),
+    ("goals", "not a list"),
+    ("preferences", nested(6)),
+    ("preferences", {"text": "x" * JSON_MAX_BYTES}),
+    ("tags", [f"tag{number}" for number in range(TAGS_MAX_COUNT + 1)]),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), CLIENT_TEXT_OVER_THE_LIMITS)
+def test_the_client_model_refuses_free_text_over_the_limits(studio_a, field, value):
+    """The admin, a shell or a future form validate through the model: it holds the same bounds as the API."""
+    from django.core.exceptions import ValidationError
+
+    with tenant_context(studio_a):
+        client = ClientFactory.build(**{field: value})
+        with pytest.raises(ValidationError) as refusal:
+            client.full_clean(validate_constraints=False)
+
+    assert list(refusal.value.message_dict) == [field]
+
+
+def test_the_client_model_accepts_free_text_at_the_limits(studio_a):
+    with tenant_context(studio_a):
+        client = ClientFactory.build(
+            notes="x" * TEXT_MAX_LENGTH,
+            goals=["x" * GOAL_MAX_LENGTH] * GOALS_MAX_COUNT,
+            preferences=nested(5),
+            tags=[f"tag{number}" for number in range(TAGS_MAX_COUNT)],
+        )
+
+        client.full_clean(validate_constraints=False)
+
+
+def test_a_booking_s_notes_take_as_much_text_as_a_client_s(as_user, manager_a, studio_a, schedule_a, booking_client_a):
+    """One bound for notes, wherever they are written: the booking's are TEXT_MAX_LENGTH too."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from tenant_apps.bookings.models import Booking
+    from tenant_apps.bookings.services import booking_create
+    from tests.conftest import next_monday
+
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        booking = booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=datetime.combine(next_monday(), time(10), tzinfo=ZoneInfo("Europe/London")),
+        )
+    api = as_user(manager_a)
+
+    at_the_limit = api.patch(f"/api/bookings/{booking.pk}/", {"notes": "x" * TEXT_MAX_LENGTH})
+    over = api.patch(f"/api/bookings/{booking.pk}/", {"notes": "y" * (TEXT_MAX_LENGTH + 1)})
+    reason_over = api.post(f"/api/bookings/{booking.pk}/cancel/", {"reason": "z" * (REASON_MAX_LENGTH + 1)})
+
+    assert at_the_limit.status_code == 200, at_the_limit.json()
+    assert (over.status_code, list(over.json()["fields"])) == (400, ["notes"])
+    assert (reason_over.status_code, list(reason_over.json()["fields"])) == (400, ["reason"])
+    with tenant_context(studio_a):
+        assert Booking.objects.filter(pk=booking.pk).values_list("notes", "status").get() == (
+            "x" * TEXT_MAX_LENGTH,
+            booking.status,
+        )
+
+
+def test_the_api_s_bounds_are_the_models_where_the_model_has_one():
+    from tenant_apps.bookings.api import BookingCancelApi
+    from tenant_apps.bookings.models import Booking
+    from tenant_apps.trainers.api import TrainerDetailApi, TrainerListCreateApi
+
+    expertise = Trainer._meta.get_field("expertise").base_field
+    for serializer in (TrainerListCreateApi.TrainerCreateInput, TrainerDetailApi.TrainerUpdateInput):
+        field = serializer().fields["expertise"]
+        assert (field.child.max_length, field.max_length) == (EXPERTISE_MAX_LENGTH, EXPERTISE_MAX_COUNT)
+    assert expertise.max_length == EXPERTISE_MAX_LENGTH
+    reason = BookingCancelApi.BookingCancelInput().fields["reason"]
+    assert reason.max_length == Booking._meta.get_field("cancellation_reason").max_length == REASON_MAX_LENGTH
 
 
 def test_the_import_refuses_what_the_api_refuses():
