@@ -41,10 +41,12 @@ BOTH_SCHEMAS_APPS = [
 SHARED_APPS = [
     # Before django_tenants so that its `migrate` (which also migrates the template schema) wins.
     "tenants",
+    # Before django_tenants, whose admin index and app list templates would win otherwise: they carry inline
+    # styles that the CSP refuses. Django's own admin templates are CSP-ready (nonces).
+    "django.contrib.admin",
     "django_tenants",
     "shared_apps.core",
     *BOTH_SCHEMAS_APPS,
-    "django.contrib.admin",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",

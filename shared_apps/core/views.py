@@ -1,6 +1,7 @@
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
 
 from shared_apps.core.exceptions import error_body, request_refusal
 
@@ -13,6 +14,15 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask every host for /favicon.ico, pages or not (the admin, the API docs); there is no icon yet
+    (a studio's pages name their logo), and "no content" is an answer, where a 404 is an error in the console."""
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def api_not_found(request, exception=None):

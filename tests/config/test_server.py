@@ -6,19 +6,15 @@ import html
 import http.client
 import json
 import re
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.authtoken.models import Token
 
-from bench._setup import SERVER_ENV, start_gunicorn
 from config.devserver import RUN_ENVIRONMENT
 from shared_apps.accounts.models import Role, User
 from tenant_apps.availability.models import AvailabilitySlot
@@ -28,6 +24,7 @@ from tenant_apps.trainers.models import SessionType, Trainer
 from tenants.models import Studio
 from tenants.services import studio_create
 from tests.conftest import PLATFORM_HOST, next_monday, run_committed
+from tests.live import live_server, tail
 
 pytestmark = pytest.mark.django_db
 SLUG = "server-burst"
@@ -35,18 +32,6 @@ HOST = f"{SLUG}.localhost"
 CLIENTS = 64
 REQUEST_TIMEOUT = 20  # seconds; the whole burst takes about one on two CPUs
 ASSET = re.compile(r"""<(?:link|script|img)\b[^>]*?\b(?:href|src)="([^"]+)\"""")
-
-
-def server_database_url() -> str:
-    """The test database (pytest-django's test_<name>) as a DATABASE_URL for the server's process."""
-    settings = connection.settings_dict
-    credentials = quote(settings["USER"] or "", safe="")
-    if settings["PASSWORD"]:
-        credentials += ":" + quote(settings["PASSWORD"], safe="")
-    host, port, name = settings["HOST"] or "", settings["PORT"] or 5432, settings["NAME"]
-    if host.startswith("/"):  # a socket's folder (the embedded database): django-environ takes it from the path
-        return f"postgres://{credentials}@:{port}/{host}/{name}"
-    return f"postgres://{credentials}@{host}:{port}/{name}"
 
 
 def drop_studio() -> None:
@@ -81,18 +66,12 @@ def server(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         run_committed(drop_studio)  # left over by a run that was killed
         studio = run_committed(create_studio)
-    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (read when a test fails, closed below)
     try:
         if isinstance(studio, Exception):
             raise studio
-        process, port = start_gunicorn(env={**SERVER_ENV, "DATABASE_URL": server_database_url()}, stderr=log)
-        try:
+        with live_server() as (port, log):
             yield {**studio, "port": port, "log": log}
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
     finally:
-        log.close()
         with django_db_blocker.unblock():
             outcome = run_committed(drop_studio)
         if isinstance(outcome, Exception):
@@ -131,8 +110,7 @@ def all_at_once(count: int, call) -> list:
 
 
 def server_log(server) -> str:
-    server["log"].seek(0)
-    return server["log"].read()[-5000:]
+    return tail(server["log"])
 
 
 def test_64_clients_booking_one_slot_at_once_get_one_201_and_63_409s_and_no_reset(server):

@@ -83,3 +83,11 @@ def test_the_studio_schema_does_not_describe_the_platform_api(studio_a):
     schema = api_client("alpha.localhost").get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert not any(path.startswith("/api/platform/") for path in schema["paths"])
+
+
+@pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
+def test_favicon_is_no_content_rather_than_a_404(host, studio_a):
+    response = api_client(host).get("/favicon.ico")
+
+    assert response.status_code == 204
+    assert "max-age" in response.headers["Cache-Control"]
