@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from shared_apps.core import views as core_views
 from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
 from shared_apps.core.urls import media_urlpatterns
+from tenants import studio_api
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="redoc"),
+    path("api/studio/", studio_api.StudioSettingsApi.as_view(), name="studio-settings"),
+    path("api/studio/logo/", studio_api.StudioLogoApi.as_view(), name="studio-logo"),
     path("api/", include("shared_apps.accounts.urls")),
     path("api/", include("tenant_apps.trainers.urls")),
     path("api/", include("tenant_apps.availability.urls")),

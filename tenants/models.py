@@ -1,7 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, RegexValidator
 from django.db import connections, models
 from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
@@ -11,8 +11,10 @@ from django_tenants.utils import (
     get_tenant_database_alias,
     schema_exists,
 )
+from phonenumber_field.modelfields import PhoneNumberField
 
-from shared_apps.core.validators import TITLE_MAX_LENGTH, validate_name, validate_timezone
+from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name, validate_timezone
+from tenants.countries import COUNTRY_CODES
 from tenants.themes import available_themes
 
 # A slug becomes both a host label (<slug>.<platform domain>) and, with '-' as '_', a PostgreSQL schema name:
@@ -50,6 +52,15 @@ def validate_theme(value: str) -> None:
         )
 
 
+def validate_country(value: str) -> None:
+    if value not in COUNTRY_CODES:
+        raise ValidationError("Use an ISO 3166 country code such as GB or US.", code="invalid_country")
+
+
+# A session type's cancellation window is at most this many hours (60 days); the studio's default as well.
+CANCELLATION_WINDOW_MAX_HOURS = 24 * 60
+
+
 def logo_path(studio: "Studio", filename: str) -> str:
     return f"studios/{studio.schema_name}/logo/{filename}"
 
@@ -79,6 +90,16 @@ class Studio(TenantMixin):
         max_length=3,
         default="USD",
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
+    )
+    # The region of phone numbers typed without their country code. The platform starts in London.
+    country = models.CharField(max_length=2, default="GB", validators=[validate_country])
+    contact_email = models.EmailField(blank=True)
+    contact_phone = PhoneNumberField(blank=True)  # stored E.164
+    address = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    cancellation_policy = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    # What a new session type takes when it names no cancellation window of its own.
+    default_cancellation_window_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(CANCELLATION_WINDOW_MAX_HOURS)]
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # The owner's choice: staff (owner, managers, trainers) must set up two-factor authentication.

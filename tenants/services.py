@@ -1,16 +1,23 @@
-"""Provisioning: the one way a studio comes to exist (management command, platform API and admin all call it)."""
+"""Provisioning: the one way a studio comes to exist (management command, platform API and admin all call it);
+and the studio's own settings, which its owner changes."""
+
+import secrets
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import quote_schema_name, schema_context, schema_exists, tenant_context
+from PIL import Image
+from rest_framework import status
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import staff_invite, user_create
-from shared_apps.core.exceptions import ValidationFailed
+from shared_apps.core.exceptions import ApplicationError, ValidationFailed
 from shared_apps.core.validators import validate_name
 from tenants.models import Domain, Studio, schema_name_for
 from tenants.selectors import normalise_host
@@ -130,6 +137,137 @@ def studio_suspend(*, studio: Studio) -> Studio:
 def studio_activate(*, studio: Studio) -> Studio:
     studio.status = Studio.Status.ACTIVE
     studio.save(update_fields=["status", "updated"])
+    return studio
+
+
+# -- the studio's own settings -----------------------------------------------------------------------------
+
+# What an owner may change. The slug and schema name are fixed for good; suspension is the platform's.
+STUDIO_SETTINGS_FIELDS = frozenset(
+    {
+        "name",
+        "brand_color",
+        "theme",
+        "timezone",
+        "currency",
+        "country",
+        "contact_email",
+        "contact_phone",
+        "address",
+        "cancellation_policy",
+        "default_cancellation_window_hours",
+    }
+)
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_MAX_SIDE = 4096  # pixels; a logo is shown small, and a huge image costs every page that loads it
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+class LogoTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "file_too_large"
+    message = f"The logo is larger than {LOGO_MAX_BYTES // (1024 * 1024)} MB."
+
+
+@dataclass
+class StudioUpdate:
+    studio: Studio
+    # What the change did not do that the owner might expect it to (e.g. move bookings to the new time zone).
+    notices: list[str] = field(default_factory=list)
+
+
+def _studio_locked(studio: Studio) -> Studio:
+    # Two saves of the settings page (or a save and a suspension) each write only their own fields, one after
+    # the other on the locked row, so neither brings back what the other changed.
+    return Studio.objects.select_for_update().get(pk=studio.pk)
+
+
+@transaction.atomic
+def studio_update(*, studio: Studio, **changes) -> StudioUpdate:
+    """Change the studio's own settings (STUDIO_SETTINGS_FIELDS); every value is checked by the model's rules.
+
+    Saving the row drops the cached host → studio entries (tenants.signals), so the next request sees it.
+    Changing the time zone moves no booking: bookings are instants, shown from now on in the new zone.
+    """
+    unknown = set(changes) - STUDIO_SETTINGS_FIELDS
+    if unknown:
+        raise ValueError(f"not studio settings: {sorted(unknown)}")
+    studio = _studio_locked(studio)
+    previous = {name: getattr(studio, name) for name in changes}
+    for name, value in changes.items():
+        setattr(studio, name, value)
+    try:
+        studio.clean_fields(exclude=[f.name for f in Studio._meta.fields if f.name not in changes])
+    except ValidationError as error:
+        raise ValidationFailed(fields=error.message_dict) from error
+    changed = [name for name in changes if getattr(studio, name) != previous[name]]
+    if changed:
+        studio.save(update_fields=[*changed, "updated"])
+    notices = []
+    if "timezone" in changed:
+        notices.append(
+            f"The studio's time zone is now {studio.timezone} (it was {previous['timezone']}). Existing bookings "
+            "have not moved: each keeps its exact moment, now shown in the new zone, so a session booked for "
+            "09:00 may show another hour. Each trainer's availability stays in the trainer's own time zone; "
+            "change it on the trainer if their hours should follow."
+        )
+    if "currency" in changed:
+        notices.append(
+            f"The studio's currency is now {studio.currency}. Existing session types, packages and sales keep "
+            "the currency they were priced in; new ones are priced in the new currency."
+        )
+    return StudioUpdate(studio=studio, notices=notices)
+
+
+def _logo_extension(logo: File) -> str:
+    """The file extension of an acceptable logo, read from its content (never from its name or stated type)."""
+    if logo.size > LOGO_MAX_BYTES:
+        raise LogoTooLarge()
+    wrong_type = ValidationFailed(fields={"logo": ["Upload a PNG, JPEG or WebP image."]})
+    too_many_pixels = ValidationFailed(fields={"logo": [f"Use an image at most {LOGO_MAX_SIDE} pixels wide and high."]})
+    try:
+        with Image.open(logo, formats=list(LOGO_FORMATS)) as image:
+            image_format, (width, height) = image.format, image.size
+            image.verify()
+    except Image.DecompressionBombError as error:
+        raise too_many_pixels from error
+    except (OSError, SyntaxError, ValueError) as error:  # not an image, or a damaged one
+        raise wrong_type from error
+    if image_format not in LOGO_FORMATS:
+        raise wrong_type
+    if max(width, height) > LOGO_MAX_SIDE:
+        raise too_many_pixels
+    logo.seek(0)
+    return LOGO_FORMATS[image_format]
+
+
+def _file_delete_after_commit(file_name: str) -> None:
+    if file_name:
+        storage = Studio._meta.get_field("logo").storage
+        transaction.on_commit(lambda: storage.delete(file_name))
+
+
+@transaction.atomic
+def studio_logo_set(*, studio: Studio, logo: File) -> Studio:
+    """Store ``logo`` (PNG, JPEG or WebP, checked by content) under the studio's own folder, replacing the old one."""
+    extension = _logo_extension(logo)
+    studio = _studio_locked(studio)
+    previous = studio.logo.name
+    # A new name every time: a browser or a CDN holding the old URL can't show the old image under it, and the
+    # name the uploader chose never reaches a page (the logo's URL is written into CSS).
+    studio.logo.save(f"logo-{secrets.token_hex(8)}.{extension}", logo, save=False)
+    studio.save(update_fields=["logo", "updated"])
+    _file_delete_after_commit(previous)
+    return studio
+
+
+@transaction.atomic
+def studio_logo_remove(*, studio: Studio) -> Studio:
+    studio = _studio_locked(studio)
+    previous = studio.logo.name
+    studio.logo = ""
+    studio.save(update_fields=["logo", "updated"])
+    _file_delete_after_commit(previous)
     return studio
 
 

@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The import runs at about 10,000 rows a second and a typical row is ~80-100 bytes, so 1 MB (~12,000 rows,
 # about a second of a web worker) keeps nearly every studio's whole client list on the immediate answer.
 CLIENT_IMPORT_SYNC_MAX_BYTES = env.int("CLIENT_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
+# Staff can take back a mistaken "completed" or "no-show" for this many days after marking it.
+BOOKING_UNDO_DAYS = env.int("BOOKING_UNDO_DAYS", default=7)
 
 # -- auth ------------------------------------------------------------------------------------------------
 
@@ -278,6 +280,9 @@ SPECTACULAR_SETTINGS = {
         "ClientPackageStatusEnum": "tenant_apps.packages.models.ClientPackage.Status",
         "StudioStatusEnum": "tenants.models.Studio.Status",
         "ClientImportStatusEnum": "tenant_apps.clients.models.ImportStatus",
+        # How a package was sold; a booking's recorded payment takes the same methods but "complimentary".
+        "PackagePaymentMethodEnum": "tenant_apps.packages.models.PaymentMethod",
+        "SessionPaymentMethodEnum": "tenant_apps.bookings.models.SESSION_PAYMENT_METHODS",
     },
 }
 

@@ -1,6 +1,5 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from shared_apps.accounts.throttles import (
     RegisterThrottle,
     login_address_remember_for,
 )
+from shared_apps.core.fields import PhoneNumberField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioManager, IsStudioOwner
 from shared_apps.core.schema import ErrorResponseSerializer, paginated
@@ -36,6 +36,21 @@ class SessionOutput(serializers.Serializer):
     email = serializers.EmailField()
     token = serializers.CharField()
     user_type = serializers.CharField()
+
+
+class StaffOutput(UserOutput):
+    """A staff member: their account, whether it can log in, and their trainer profile's id (null: none)."""
+
+    trainer = serializers.SerializerMethodField()
+
+    class Meta(UserOutput.Meta):
+        fields = [*UserOutput.Meta.fields, "is_active", "trainer"]
+        read_only_fields = fields
+
+    def get_trainer(self, user) -> int | None:
+        # Reverse one-to-one: the staff selectors select it, so no query (None when there is no profile).
+        trainer = getattr(user, "trainer", None)
+        return trainer.pk if trainer is not None else None
 
 
 def session_body(user: User, token) -> dict:
@@ -235,26 +250,78 @@ class StaffApi(APIView):
         last_name = serializers.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
         role = serializers.ChoiceField(choices=[Role.MANAGER, Role.TRAINER])
 
-    @extend_schema(responses=paginated(UserOutput))
+    @extend_schema(
+        responses=paginated(StaffOutput),
+        description="Everyone on the staff, deactivated accounts included (`is_active` false).",
+    )
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(staff_list(), request, view=self)
-        return paginator.get_paginated_response(UserOutput(page, many=True).data)
+        return paginator.get_paginated_response(StaffOutput(page, many=True).data)
 
-    @extend_schema(request=StaffInput, responses={201: UserOutput})
+    @extend_schema(
+        request=StaffInput,
+        responses={201: StaffOutput},
+        description=(
+            "Invite a manager or a trainer: the account is made without a password and its holder gets a mail "
+            "with a link to choose one. A trainer gets their trainer profile at once (`trainer`: its id), named "
+            "after them, in the studio's timezone, bookable once they have availability; "
+            "`POST /api/trainers/` does the same with the profile's details."
+        ),
+    )
     def post(self, request):
         data = self.StaffInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.staff_invite(**data.validated_data, invited_by=request.user)
-        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+        return Response(StaffOutput(staff_list().get(pk=user.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class StaffDetailApi(APIView):
     permission_classes = [IsStudioManager]
 
-    @extend_schema(responses=UserOutput)
+    class StaffUpdateInput(serializers.Serializer):
+        role = serializers.ChoiceField(choices=services.STAFF_ROLE_CHOICES)
+
+    @extend_schema(responses=StaffOutput)
     def get(self, request, user_id: int):
-        return Response(UserOutput(get_object_or_404(staff_list(), pk=user_id)).data)
+        return Response(StaffOutput(get_object_or_404(staff_list(), pk=user_id)).data)
+
+    @extend_schema(
+        request=StaffUpdateInput,
+        responses=StaffOutput,
+        description=(
+            "The owner makes a manager a trainer or a trainer a manager (403 for anyone else, and for the "
+            "owner's own account). Becoming a trainer gives the account a bookable trainer profile (a new one, "
+            "or its old one back). A trainer who becomes a manager keeps their profile, calendar and bookings "
+            "and stays bookable: a manager may still teach (`DELETE /api/trainers/{id}/` stops new bookings). "
+            "The new role's permissions apply from the next request."
+        ),
+    )
+    def patch(self, request, user_id: int):
+        user = get_object_or_404(staff_list(), pk=user_id)
+        data = self.StaffUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.staff_role_change(user=user, actor=request.user, role=data.validated_data["role"])
+        return Response(StaffOutput(staff_list().get(pk=user.pk)).data)
+
+
+class StaffReactivateApi(APIView):
+    permission_classes = [IsStudioManager]
+
+    @extend_schema(
+        request=None,
+        responses=StaffOutput,
+        description=(
+            "A deactivated account can log in again with its password (tokens and sessions from before stay "
+            "ended) and its trainer profile, if any, takes bookings again. The owner reactivates managers and "
+            "trainers, a manager trainers; nobody their own account or the owner's (403). Reactivating an "
+            "active account changes nothing. Deactivating is `POST /api/staff/{id}/deactivate/`."
+        ),
+    )
+    def post(self, request, user_id: int):
+        user = get_object_or_404(staff_list(), pk=user_id)
+        services.staff_reactivate(user=user, actor=request.user)
+        return Response(StaffOutput(staff_list().get(pk=user.pk)).data)
 
 
 class StaffSecurityApi(APIView):

@@ -58,9 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    # Counts the times two-factor authentication was set up or removed; part of the session hash, so that a
-    # change ends the sessions opened before it (services.user_mfa_changed), as a password change does.
-    mfa_revision = models.PositiveIntegerField(default=0, editable=False)
+    # Counts the events that end every session opened before them, as a password change does: two-factor
+    # authentication set up or removed (services.user_mfa_changed), the account deactivated
+    # (services.staff_deactivate: the sessions stay ended after a reactivation). Part of the session hash.
+    session_revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -81,11 +82,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def _get_session_auth_hash(self, secret=None) -> str:
         # The method Django's session hash and its SECRET_KEY_FALLBACKS variants both go through. Django's own
-        # hash (of the password) until the second factor first changes, so that adding this logged nobody out.
-        if not self.mfa_revision:
+        # hash (of the password) until sessions are first ended, so that adding this logged nobody out.
+        if not self.session_revision:
             return super()._get_session_auth_hash(secret=secret)
         key_salt = "shared_apps.accounts.models.User.get_session_auth_hash"
-        value = f"{self.password}\0{self.mfa_revision}"
+        value = f"{self.password}\0{self.session_revision}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     def get_full_name(self) -> str:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, TextChoices
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -17,10 +17,10 @@ from shared_apps.accounts.mfa import (
     mfa_enrollment_message,
     mfa_required_for,
 )
-from shared_apps.accounts.models import Role, User, UserManager
-from shared_apps.accounts.signals import client_registered
+from shared_apps.accounts.models import STAFF_ROLES, Role, User, UserManager
+from shared_apps.accounts.signals import client_registered, staff_changed
 from shared_apps.accounts.throttles import login_attempt_start
-from shared_apps.core.exceptions import ApplicationError, ValidationFailed, full_clean_or_fail
+from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, full_clean_or_fail
 from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.core.tasks import queue_task_on_commit
 from shared_apps.core.tenancy import current_studio, site_url
@@ -136,15 +136,20 @@ def user_tokens_revoke(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
 
 
+def _user_sessions_end(*, user: User) -> None:
+    """End the account's API tokens and every session opened so far (its hash no longer matches)."""
+    user_tokens_revoke(user=user)
+    User.objects.filter(pk=user.pk).update(session_revision=F("session_revision") + 1)
+    user.refresh_from_db(fields=["session_revision"])
+
+
 @transaction.atomic
 def user_mfa_changed(*, user: User, request=None) -> None:
     """Two-factor authentication was set up or removed: end the account's API tokens and every session opened
     before, except the one that made the change (``request``'s). What was obtained with one set of factors
     must not carry over to the other: a token or session from the password alone would otherwise become as
     good as one from both factors."""
-    user_tokens_revoke(user=user)
-    User.objects.filter(pk=user.pk).update(mfa_revision=F("mfa_revision") + 1)
-    user.refresh_from_db(fields=["mfa_revision"])
+    _user_sessions_end(user=user)
     session = getattr(request, "session", None)
     if session is not None and getattr(request, "user", None) == user:
         # The same as update_session_auth_hash, without its new session key: allauth reports the change once
@@ -224,6 +229,15 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
+class StaffChange(TextChoices):
+    """What happened to a staff account (the ``change`` of the staff_changed signal)."""
+
+    INVITED = "invited", "Invited"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    DEACTIVATED = "deactivated", "Deactivated"
+    REACTIVATED = "reactivated", "Reactivated"
+
+
 @transaction.atomic
 def staff_invite(*, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None) -> User:
     """Create a staff account without a password and mail its holder a link to choose one (on the studio's
@@ -234,6 +248,92 @@ def staff_invite(*, email: str, first_name: str, last_name: str, role: str, invi
     link = _set_password_link(user=user)
     context = {"user": user, "link": link, "invited_by": invited_by, "role": user.get_role_display()}
     send_mail_on_commit(template="invitation", to=user.email, context=context)
+    # A trainer gets their trainer profile in this same transaction (tenant_apps/trainers/receivers.py).
+    staff_changed.send(sender=User, user=user, change=StaffChange.INVITED)
+    return user
+
+
+# -- the staff's lifecycle ---------------------------------------------------------------------------------------
+#
+# Who may do what to a staff account (nobody to themselves, nobody to an owner):
+#   deactivate, reactivate:  the owner: managers and trainers; a manager: trainers.
+#   change the role:         the owner only, between manager and trainer.
+# Deactivating keeps everything (the account, the trainer profile, bookings, history): the account can no
+# longer log in, its API tokens are deleted and its sessions ended for good. A trainer's future bookings are
+# handed over by tenant_apps/bookings/handover.py, which calls staff_deactivate last.
+
+
+# What a managing role may do to each role, besides changing roles (the owner's alone).
+_MANAGES = {Role.OWNER: {Role.MANAGER, Role.TRAINER}, Role.MANAGER: {Role.TRAINER}}
+
+
+def staff_manage_check(*, actor: User, user: User, action: str) -> None:
+    """Raise Forbidden unless ``actor`` may deactivate or reactivate ``user`` (``action`` names it in the
+    message). Views call it before anything that would reveal more about ``user`` (a deactivation preview)."""
+    if user.pk == actor.pk:
+        raise Forbidden(f"You can't {action} your own account.")
+    if user.role == Role.OWNER:
+        raise Forbidden(f"Nobody can {action} the owner's account.")
+    if user.role not in _MANAGES.get(actor.role, set()):
+        raise Forbidden(f"Only the studio's owner can {action} a {user.get_role_display().lower()}'s account.")
+
+
+def _lock_staff(user: User) -> User:
+    # Two owners' or managers' changes to one account are applied one after the other, each on fresh values.
+    try:
+        return User.objects.select_for_update().get(pk=user.pk, role__in=STAFF_ROLES)
+    except User.DoesNotExist as error:
+        raise ValidationFailed("This account is not one of the studio's staff.") from error
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, actor: User) -> User:
+    """The account can no longer log in (API or web pages); its tokens and sessions end, for good. Nothing is
+    deleted. Deactivating an account already inactive changes nothing (and is not an error)."""
+    user = _lock_staff(user)
+    staff_manage_check(actor=actor, user=user, action="deactivate")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active", "updated"])
+    # Even when already inactive: a token made by hand in the meantime dies too.
+    _user_sessions_end(user=user)
+    staff_changed.send(sender=User, user=user, change=StaffChange.DEACTIVATED)
+    return user
+
+
+@transaction.atomic
+def staff_reactivate(*, user: User, actor: User) -> User:
+    """The account can log in again with its password (no token or session from before comes back); a trainer
+    profile becomes bookable again."""
+    user = _lock_staff(user)
+    staff_manage_check(actor=actor, user=user, action="reactivate")
+    user.is_active = True
+    user.save(update_fields=["is_active", "updated"])
+    staff_changed.send(sender=User, user=user, change=StaffChange.REACTIVATED)
+    return user
+
+
+STAFF_ROLE_CHOICES = (Role.MANAGER, Role.TRAINER)
+
+
+@transaction.atomic
+def staff_role_change(*, user: User, actor: User, role: str) -> User:
+    """The owner makes a manager a trainer, or a trainer a manager.
+
+    Becoming a trainer gives the account a bookable trainer profile (a new one, or its old one again).
+    A trainer who becomes a manager keeps their profile, calendar and bookings, and stays bookable: a manager
+    may still teach (DELETE /api/trainers/{id}/ stops their bookings). The new role counts from the next
+    request: permissions are read from the account on every request."""
+    if actor.role != Role.OWNER:
+        raise Forbidden("Only the studio's owner can change a role.")
+    if role not in STAFF_ROLE_CHOICES:
+        raise ValidationFailed(fields={"role": ["A staff member is a manager or a trainer."]})
+    user = _lock_staff(user)
+    staff_manage_check(actor=actor, user=user, action="change the role of")
+    if user.role != role:
+        user.role = role
+        user.save(update_fields=["role", "updated"])
+        staff_changed.send(sender=User, user=user, change=StaffChange.ROLE_CHANGED)
     return user
 
 

@@ -8,6 +8,10 @@ from django.dispatch import Signal, receiver
 # Sent when a client account is created through the API, with ``user``; apps that keep data about clients
 # (the client book) listen, since accounts may not depend on them. allauth's web sign-up sends user_signed_up.
 client_registered = Signal()
+# Sent when a staff account is invited, changes role, is deactivated or reactivated, with ``user`` and ``change``
+# (one of services.StaffChange): the trainers app keeps the trainer profile in step with the account (a trainer
+# has one; it takes bookings only while the account is active), since accounts may not depend on it.
+staff_changed = Signal()
 
 
 def _revoke(user) -> None:

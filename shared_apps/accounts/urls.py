@@ -17,6 +17,8 @@ urlpatterns = [
     path("staff/", api.StaffApi.as_view(), name="staff"),
     path("staff/security/", api.StaffSecurityApi.as_view(), name="staff-security"),
     path("staff/<int:user_id>/", api.StaffDetailApi.as_view(), name="staff-detail"),
+    # Deactivating is routed by the bookings app (tenant_apps/bookings/handover_api.py): it hands over bookings.
+    path("staff/<int:user_id>/reactivate/", api.StaffReactivateApi.as_view(), name="staff-reactivate"),
 ]
 
 # The platform host has accounts too (platform admins), but no sign-up, reset or staff.

@@ -4,6 +4,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from shared_apps.core.phone_numbers import (
+    PHONE_INPUT_MAX_LENGTH,
+    InvalidPhoneNumber,
+    phone_number_e164,
+    studio_phone_region,
+)
+
 _DIGITS = re.compile(r"[0-9]+")
 
 # Far enough for any booking or record; near enough that converting to any zone can't overflow.
@@ -64,3 +71,28 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         if not (is_whole_number or (isinstance(data, str) and _DIGITS.fullmatch(data.strip()))):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+class PhoneNumberField(serializers.CharField):
+    """A phone number, stored and answered as E.164 (``+447911123456``); every phone input uses this field.
+
+    A number without its country code is one of the studio's country (``07911 123456`` in a GB studio);
+    ``region`` names another country when the input itself says which (a studio's own settings).
+    """
+
+    def __init__(self, *, region: str | None = None, **kwargs):
+        kwargs.setdefault("max_length", PHONE_INPUT_MAX_LENGTH)
+        super().__init__(**kwargs)
+        self.region = region
+
+    def to_internal_value(self, data) -> str:
+        text = super().to_internal_value(data)
+        if not text:
+            return text
+        try:
+            return phone_number_e164(text, region=self.region or studio_phone_region())
+        except InvalidPhoneNumber as error:
+            raise serializers.ValidationError(str(error), code="invalid_phone") from error
+
+    def to_representation(self, value) -> str:
+        return str(value) if value else ""

@@ -194,8 +194,8 @@ class AvailableSlotsApi(APIView):
             return data
 
     class SlotsOutput(serializers.Serializer):
-        trainer_id = serializers.IntegerField()
-        session_type_id = serializers.IntegerField()
+        trainer = serializers.IntegerField()
+        session_type = serializers.IntegerField()
         timezone = serializers.CharField()
         available_slots = serializers.ListField(child=serializers.DateTimeField())
         total = serializers.IntegerField()
@@ -213,8 +213,8 @@ class AvailableSlotsApi(APIView):
         )
         return Response(
             {
-                "trainer_id": trainer.pk,
-                "session_type_id": session_type.pk,
+                "trainer": trainer.pk,
+                "session_type": session_type.pk,
                 "timezone": trainer.timezone,
                 "available_slots": [start.strftime("%Y-%m-%dT%H:%M:%SZ") for start in starts],
                 "total": len(starts),

@@ -1,12 +1,14 @@
+from decimal import Decimal
+
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.accounts.models import Role
-from shared_apps.core.exceptions import Forbidden
+from shared_apps.core.exceptions import Forbidden, NotFound
 from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
 from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
@@ -14,8 +16,8 @@ from shared_apps.core.permissions import IsStudioMember
 from shared_apps.core.schema import CONFLICT, paginated
 from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tenant_apps.bookings import services
-from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus
-from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings
+from tenant_apps.bookings.models import SESSION_PAYMENT_METHODS, Booking, BookingEvent, BookingStatus
+from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings, my_bookings
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import client_list
 from tenant_apps.clients.services import client_for_user
@@ -38,18 +40,43 @@ class BookingFilter(django_filters.FilterSet):
 
 
 class BookingOutput(serializers.ModelSerializer):
-    trainer_id = serializers.IntegerField()
-    client_id = serializers.IntegerField()
-    session_type_id = serializers.IntegerField()
-    client_package_id = serializers.IntegerField(allow_null=True)
+    """A booking with what a calendar shows of it: names, the session type's colour, how it is paid."""
+
+    trainer = serializers.IntegerField(source="trainer_id")
+    trainer_name = serializers.CharField(source="trainer.display_name")
+    client = serializers.IntegerField(source="client_id")
+    client_name = serializers.CharField(source="client.full_name")
+    session_type = serializers.IntegerField(source="session_type_id")
+    session_type_name = serializers.CharField(source="session_type.name")
+    session_type_color = serializers.CharField(source="session_type.color")
+    client_package = serializers.IntegerField(source="client_package_id", allow_null=True)
+    client_package_name = serializers.SerializerMethodField()
+    client_package_sessions_remaining = serializers.SerializerMethodField()
+    payment_recorded_by = serializers.IntegerField(source="payment_recorded_by_id", allow_null=True)
 
     class Meta:
         model = Booking
         fields = [
-            "id", "trainer_id", "client_id", "session_type_id", "start_time", "end_time", "status",
-            "confirmation_sent", "notes", "price", "currency", "client_package_id", "cancellation_reason",
-            "cancelled_at", "is_late_cancellation", "created", "updated",
+            "id", "trainer", "trainer_name", "client", "client_name", "session_type", "session_type_name",
+            "session_type_color", "start_time", "end_time", "status", "price", "currency",
+            "payment_state", "client_package", "client_package_name", "client_package_sessions_remaining",
+            "credit_returned", "payment_method", "amount_paid", "payment_currency", "payment_recorded_by",
+            "payment_recorded_at", "confirmation_sent", "cancellation_sent", "notes", "cancellation_reason",
+            "cancelled_at", "cancelled_by", "is_late_cancellation", "created", "updated",
         ]  # fmt: skip
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_client_package_name(self, booking: Booking) -> str | None:
+        return booking.client_package.package.name if booking.client_package_id else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_client_package_sessions_remaining(self, booking: Booking) -> int | None:
+        return booking.client_package.sessions_remaining if booking.client_package_id else None
+
+
+class NotAClient(NotFound):
+    code = "not_a_client"
+    message = "Only a client has bookings of their own; staff use /api/bookings/."
 
 
 def _get(request, booking_id: int) -> Booking:
@@ -66,18 +93,34 @@ def _require_staff(request, booking: Booking) -> None:
         raise Forbidden("Only the studio's staff can do this.")
 
 
+def _page(view, request, queryset):
+    bookings = BookingFilter(request.query_params, queryset=queryset)
+    if not bookings.is_valid():
+        raise serializers.ValidationError(bookings.errors)
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(bookings.qs, request, view=view)
+    return paginator.get_paginated_response(BookingOutput(page, many=True).data)
+
+
 class BookingListCreateApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingCreateInput(serializers.Serializer):
+        # Inactive trainers and session types can be named: the service answers "not taking bookings".
         trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all())
         session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.all())
         start_time = AwareDateTimeField()
         client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
-        # Pay with a credit of this package; left out, the client's only usable package is used if there is one.
+        # Pay with a credit of this package; left out, the client's usable package that expires first pays.
         client_package = StrictPrimaryKeyRelatedField(
             queryset=ClientPackage.objects.all(), required=False, allow_null=True
+        )
+        off_grid = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Staff only: any start the trainer is free at, outside the offered slots; a start in the "
+            "past records a session that took place (completed at once).",
         )
 
         def __init__(self, *args, user=None, **kwargs):
@@ -95,12 +138,7 @@ class BookingListCreateApi(APIView):
 
     @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
     def get(self, request):
-        bookings = BookingFilter(request.query_params, queryset=booking_list(user=request.user))
-        if not bookings.is_valid():
-            raise serializers.ValidationError(bookings.errors)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(bookings.qs, request, view=self)
-        return paginator.get_paginated_response(BookingOutput(page, many=True).data)
+        return _page(self, request, booking_list(user=request.user))
 
     @extend_schema(request=BookingCreateInput, responses={201: BookingOutput, 409: CONFLICT})
     def post(self, request):
@@ -109,6 +147,8 @@ class BookingListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if user.role == Role.CLIENT:
+            if fields["off_grid"]:
+                raise Forbidden("Only the studio's staff can book outside the offered times.")
             if "client" in fields:
                 raise serializers.ValidationError({"client": "Clients book for themselves; leave this out."})
             fields["client"] = client_for_user(user=user)
@@ -152,7 +192,7 @@ class BookingDetailApi(APIView):
 
 
 class _StaffStatusApi(APIView):
-    """A status change only the studio's staff make (the booking's trainer, a manager, the owner)."""
+    """A change only the studio's staff make (the booking's trainer, a manager, the owner)."""
 
     permission_classes = [IsStudioMember]
     change = None  # the service, set by each subclass
@@ -169,6 +209,8 @@ class BookingConfirmApi(_StaffStatusApi):
 
 
 class BookingCancelApi(APIView):
+    """Cancel: a client's cancellation is the client's, staff's is the studio's (the credit always comes back)."""
+
     permission_classes = [IsStudioMember]
 
     class BookingCancelInput(serializers.Serializer):
@@ -191,34 +233,122 @@ class BookingNoShowApi(_StaffStatusApi):
     change = staticmethod(services.booking_no_show)
 
 
+class BookingUndoApi(_StaffStatusApi):
+    """Take back a mistaken completed or no-show (within BOOKING_UNDO_DAYS): the booking is confirmed again."""
+
+    change = staticmethod(services.booking_undo)
+
+
 class BookingRescheduleApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingRescheduleInput(serializers.Serializer):
         start_time = AwareDateTimeField()
+        # Inactive trainers can be named: the service answers "not taking bookings".
+        trainer = StrictPrimaryKeyRelatedField(
+            queryset=Trainer.objects.all(),
+            required=False,
+            help_text="Move the booking to this trainer (who must offer its session type and be free then).",
+        )
+        off_grid = serializers.BooleanField(
+            required=False, default=False, help_text="Staff only: any start the trainer is free at."
+        )
 
     @extend_schema(request=BookingRescheduleInput, responses={200: BookingOutput, 409: CONFLICT})
     def post(self, request, booking_id: int):
         booking = _get(request, booking_id)
         data = self.BookingRescheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
+        is_staff = _is_staff_of(request.user, booking)
+        if data.validated_data["off_grid"] and not is_staff:
+            raise Forbidden("Only the studio's staff can move a booking outside the offered times.")
         booking = services.booking_reschedule(
             booking=booking,
             start_time=data.validated_data["start_time"],
+            trainer=data.validated_data.get("trainer"),
             actor=request.user,
-            by_client=not _is_staff_of(request.user, booking),
+            by_client=not is_staff,
+            off_grid=data.validated_data["off_grid"],
         )
         return Response(BookingOutput(booking).data)
 
 
+# -- paying after the fact ------------------------------------------------------------------------------------
+
+
+class BookingAttachPackageApi(APIView):
+    """Pay an unpaid booking with a credit of one of the client's packages (staff: owner, managers, the
+    booking's trainer)."""
+
+    permission_classes = [IsStudioMember]
+
+    class BookingAttachPackageInput(serializers.Serializer):
+        client_package = StrictPrimaryKeyRelatedField(queryset=ClientPackage.objects.all())
+
+    @extend_schema(request=BookingAttachPackageInput, responses={200: BookingOutput, 409: CONFLICT})
+    def post(self, request, booking_id: int):
+        booking = _get(request, booking_id)
+        _require_staff(request, booking)
+        data = self.BookingAttachPackageInput(data=request.data)
+        # Only the booking's client's packages can be named; another's reads as "does not exist".
+        data.fields["client_package"].queryset = ClientPackage.objects.filter(client_id=booking.client_id)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_attach_package(booking=booking, actor=request.user, **data.validated_data)
+        return Response(BookingOutput(booking).data)
+
+
+class BookingRecordPaymentApi(APIView):
+    """Record that an unpaid booking was paid at the studio (staff: owner, managers, the booking's trainer)."""
+
+    permission_classes = [IsStudioMember]
+
+    class BookingRecordPaymentInput(serializers.Serializer):
+        payment_method = serializers.ChoiceField(choices=SESSION_PAYMENT_METHODS)
+        amount_paid = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+        currency = serializers.RegexField(
+            r"^[A-Z]{3}$", required=False, help_text="ISO 4217; left out, the booking's currency."
+        )
+
+    @extend_schema(request=BookingRecordPaymentInput, responses={200: BookingOutput, 409: CONFLICT})
+    def post(self, request, booking_id: int):
+        booking = _get(request, booking_id)
+        _require_staff(request, booking)
+        data = self.BookingRecordPaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_record_payment(booking=booking, actor=request.user, **data.validated_data)
+        return Response(BookingOutput(booking).data)
+
+
+class BookingComplimentaryApi(APIView):
+    """Waive payment for an unpaid booking: owner and managers only (giving sessions away is the studio's call,
+    not a trainer's)."""
+
+    permission_classes = [IsStudioMember]
+
+    class BookingComplimentaryInput(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
+
+    @extend_schema(request=BookingComplimentaryInput, responses={200: BookingOutput, 409: CONFLICT})
+    def post(self, request, booking_id: int):
+        booking = _get(request, booking_id)
+        if not request.user.manages_studio:
+            raise Forbidden("Only the owner or a manager can make a session complimentary.")
+        data = self.BookingComplimentaryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_mark_complimentary(booking=booking, actor=request.user, **data.validated_data)
+        return Response(BookingOutput(booking).data)
+
+
 class BookingEventOutput(serializers.ModelSerializer):
-    actor_id = serializers.IntegerField(allow_null=True)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    previous_trainer = serializers.IntegerField(source="previous_trainer_id", allow_null=True)
+    new_trainer = serializers.IntegerField(source="new_trainer_id", allow_null=True)
 
     class Meta:
         model = BookingEvent
         fields = [
-            "id", "kind", "from_status", "to_status", "previous_start_time", "new_start_time", "actor_id", "note",
-            "created",
+            "id", "kind", "from_status", "to_status", "previous_start_time", "new_start_time", "previous_trainer",
+            "new_trainer", "off_grid", "actor", "note", "created",
         ]  # fmt: skip
 
 
@@ -239,9 +369,17 @@ class ClientBookingListApi(APIView):
     @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
     def get(self, request, client_id: int):
         client = get_object_or_404(visible_clients(user=request.user), pk=client_id)
-        bookings = BookingFilter(request.query_params, queryset=client_bookings(user=request.user, client=client))
-        if not bookings.is_valid():
-            raise serializers.ValidationError(bookings.errors)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(bookings.qs, request, view=self)
-        return paginator.get_paginated_response(BookingOutput(page, many=True).data)
+        return _page(self, request, client_bookings(user=request.user, client=client))
+
+
+class MyBookingListApi(APIView):
+    """The signed-in client's own bookings, newest first. Staff have no bookings of their own: 404 ``not_a_client``
+    (as for the other /api/me/ endpoints)."""
+
+    permission_classes = [IsStudioMember]
+
+    @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
+    def get(self, request):
+        if request.user.role != Role.CLIENT:
+            raise NotAClient()
+        return _page(self, request, my_bookings(user=request.user))

@@ -7,6 +7,7 @@ from django.db.models import F, Func, Q
 
 from shared_apps.core.validators import TEXT_MAX_LENGTH
 from tenant_apps.clients.models import Client
+from tenant_apps.packages.models import PaymentMethod
 from tenant_apps.trainers.models import SessionType, Trainer
 
 
@@ -27,6 +28,24 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 
+class PaymentState(models.TextChoices):
+    CREDIT = "credit", "Paid by a package credit"
+    UNPAID = "unpaid", "To pay at the studio"
+    PAID = "paid", "Payment recorded"
+    COMPLIMENTARY = "complimentary", "Complimentary"
+
+
+class CancelledBy(models.TextChoices):
+    CLIENT = "client", "Client"
+    STUDIO = "studio", "Studio"
+
+
+# How a payment for a single session is taken; complimentary is a payment state of its own.
+SESSION_PAYMENT_METHODS = [
+    (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.COMPLIMENTARY
+]
+
+
 class Booking(models.Model):
     ACTIVE_STATUSES = ACTIVE_STATUSES
 
@@ -45,12 +64,30 @@ class Booking(models.Model):
     cancellation_reason = models.CharField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     is_late_cancellation = models.BooleanField(default=False)
+    cancelled_by = models.CharField(max_length=8, choices=CancelledBy.choices, blank=True)
+    # How the session is paid for: a package's credit (client_package), at the studio later, a payment staff
+    # recorded (method, amount, who and when), or not at all.
+    payment_state = models.CharField(max_length=16, choices=PaymentState.choices, default=PaymentState.UNPAID)
     # The package whose credit paid for the session, if one did (debited in the same transaction).
     client_package = models.ForeignKey(
         "packages.ClientPackage", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
     )
-    # Set when a confirmation (or, pending, a request-received) mail was queued with the booking.
+    # The credit that paid was given back (a timely or studio cancellation, a lenient late cancel or no-show).
+    credit_returned = models.BooleanField(default=False)
+    # Each undo that spends the credit again starts a new round of the ledger: one debit and at most one refund
+    # per round (packages.CreditTransaction.booking_round).
+    credit_round = models.PositiveSmallIntegerField(default=0)
+    payment_method = models.CharField(max_length=16, choices=SESSION_PAYMENT_METHODS, blank=True)
+    amount_paid = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    payment_currency = models.CharField(max_length=3, blank=True)
+    payment_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    payment_recorded_at = models.DateTimeField(null=True, blank=True)
+    # A confirmation mail was queued (a pending request's "request received" mail is not one).
     confirmation_sent = models.BooleanField(default=False)
+    # The cancellation mail was queued.
+    cancellation_sent = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -69,6 +106,16 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(blocked_from__lte=F("start_time"), blocked_until__gte=F("end_time")),
                 name="booking_blocked_covers_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_state=PaymentState.CREDIT, client_package__isnull=False)
+                | (~Q(payment_state=PaymentState.CREDIT) & Q(client_package__isnull=True)),
+                name="booking_credit_names_its_package",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_state=PaymentState.PAID)
+                | (~Q(payment_method="") & Q(amount_paid__gt=0, payment_recorded_at__isnull=False)),
+                name="booking_paid_is_recorded",
             ),
             # The last line of defence against double booking, whatever path wrote the row.
             ExclusionConstraint(
@@ -100,6 +147,10 @@ class BookingEvent(models.Model):
         NO_SHOW = "no_show", "No-show"
         RESCHEDULED = "rescheduled", "Rescheduled"
         UPDATED = "updated", "Updated"
+        UNDONE = "undone", "Completed or no-show undone"
+        PACKAGE_ATTACHED = "package_attached", "Package attached"
+        PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
+        COMPLIMENTARY = "complimentary", "Marked complimentary"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -107,6 +158,11 @@ class BookingEvent(models.Model):
     to_status = models.CharField(max_length=16, choices=BookingStatus.choices, blank=True)
     previous_start_time = models.DateTimeField(null=True, blank=True)
     new_start_time = models.DateTimeField(null=True, blank=True)
+    # A move to another trainer.
+    previous_trainer = models.ForeignKey(Trainer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    new_trainer = models.ForeignKey(Trainer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Staff booked or moved it outside the offered times (or recorded a past session).
+    off_grid = models.BooleanField(default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

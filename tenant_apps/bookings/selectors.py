@@ -7,7 +7,8 @@ from tenant_apps.clients.models import Client
 
 def booking_list(*, user: User) -> QuerySet[Booking]:
     """The bookings ``user`` may see: all for owner and managers, their own for a trainer or a client."""
-    bookings = Booking.objects.select_related("trainer", "client", "session_type")
+    # Everything a calendar shows of a booking comes in the same query: names, colour, the paying package.
+    bookings = Booking.objects.select_related("trainer", "client", "session_type", "client_package__package")
     if user.manages_studio:
         return bookings
     if user.role == Role.TRAINER:
@@ -18,6 +19,11 @@ def booking_list(*, user: User) -> QuerySet[Booking]:
 def client_bookings(*, user: User, client: Client) -> QuerySet[Booking]:
     """``client``'s bookings that ``user`` may see, newest first."""
     return booking_list(user=user).filter(client=client).order_by("-start_time", "-id")
+
+
+def my_bookings(*, user: User) -> QuerySet[Booking]:
+    """A client user's own bookings, newest first."""
+    return booking_list(user=user).filter(client__user=user).order_by("-start_time", "-id")
 
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:

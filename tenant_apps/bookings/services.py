@@ -1,18 +1,36 @@
 """Bookings: every write takes the trainer's row lock, re-checks the slot inside the same transaction, and
 leaves the exclusion constraint as the last line of defence. A lost race is a 409, never a 500.
 
-A booking paid by a package credit takes the package's row lock after the trainer's (always in that order, so
-two bookings never wait on each other crosswise) and debits the credit in the same transaction."""
+Locks are always taken in one order: trainers (by id, when two are involved), then the booking, then the
+package that pays. A booking paid by a package credit debits it in the same transaction, so two writers never
+wait on each other crosswise.
 
+How a booking is paid (``payment_state``):
+
+- ``credit``: a credit of ``client_package`` paid. A named package must be usable; with none named, the
+  client's usable package that expires first pays (ties: the one sold first), so credits go before they lapse.
+- ``unpaid``: no usable package (none, none left, only expired ones): the client pays at the studio. Staff
+  can later attach a package, record a payment or mark it complimentary.
+- ``paid``: staff recorded a payment (method, amount and currency, who, when).
+- ``complimentary``: staff waived it, or the session type costs nothing.
+
+Who cancels decides the refund: a studio cancellation (owner, manager, trainer, or the system) always gives
+the credit back; a client's gives it back when in time, or when late and the session type doesn't make late
+cancellations forfeit the credit. A no-show forfeits the credit unless the session type says otherwise.
+"""
+
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shared_apps.accounts.models import User
-from shared_apps.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from shared_apps.accounts.models import Role, User
+from shared_apps.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
 from shared_apps.core.mail import send_mail_on_commit
 from tenant_apps.availability import slots
 from tenant_apps.availability.selectors import (
@@ -24,10 +42,21 @@ from tenant_apps.availability.selectors import (
     trainer_windows,
 )
 from tenant_apps.availability.services import lock_trainer
-from tenant_apps.bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus
+from tenant_apps.bookings.models import (
+    ACTIVE_STATUSES,
+    SESSION_PAYMENT_METHODS,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CancelledBy,
+    PaymentState,
+)
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.services import (
+    NoCreditsLeft,
+    PackageExpired,
+    PackageNotApplicable,
     client_package_check_date,
     client_package_debit,
     client_package_for_booking,
@@ -56,6 +85,21 @@ class RescheduleWindowPassed(Conflict):
     message = "It is too late to move this booking; please contact the studio."
 
 
+class UndoWindowPassed(Conflict):
+    code = "undo_window_passed"
+    message = "It is too late to undo this."
+
+
+class PaymentAlreadySettled(Conflict):
+    code = "payment_already_settled"
+    message = "This booking is not unpaid any more."
+
+
+class BookingChanged(Conflict):
+    code = "booking_changed"
+    message = "The booking changed meanwhile; load it again and retry."
+
+
 class NotASlot(ApplicationError):
     code = "not_a_slot"
     message = "The trainer does not offer a session starting at this time."
@@ -70,11 +114,34 @@ class OutsideBookingWindow(ApplicationError):
     code = "outside_booking_window"
 
 
-# Where each status may go; completed, cancelled and no-show are final.
+class NotTakingBookings(ApplicationError):
+    code = "not_taking_bookings"
+    message = "This trainer is not taking bookings."
+
+
+# Where each status may go; completed, cancelled and no-show are final (but for booking_undo, within its time).
 TRANSITIONS = {
     BookingStatus.PENDING: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED},
     BookingStatus.CONFIRMED: {BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED},
 }
+
+
+def is_studio_actor(actor: User | None) -> bool:
+    """Staff, or the system itself (no actor): they act for the studio. A client user acts for themselves."""
+    return actor is None or actor.role != Role.CLIENT
+
+
+def _check_bookable(*, trainer: Trainer, session_type: SessionType, client: Client | None = None) -> None:
+    problems = {}
+    if not trainer.is_active:
+        problems["trainer"] = ["This trainer is not taking bookings."]
+    if not session_type.is_active:
+        problems["session_type"] = ["This session type is no longer offered."]
+    if client is not None and not client.is_active:
+        problems["client"] = ["This client is inactive."]
+    if problems:
+        message = problems.get("trainer", problems.get("session_type", ["This client is inactive."]))[0]
+        raise NotTakingBookings(message, fields=problems)
 
 
 def _check_slot(
@@ -108,6 +175,26 @@ def _check_slot(
         raise SlotUnavailable()
 
 
+def _check_free(*, trainer: Trainer, session_type: SessionType, start: datetime, exclude_booking_id=None) -> None:
+    """Off the grid (staff only): no window, grid, notice or horizon, but the trainer must be free: no booking
+    (buffers on both sides, as in ``_check_slot``), no break, and for a past session none that took place then.
+    Runs under the trainer's lock."""
+    rules = slot_rules(session_type)
+    # Wide enough for the longest session (12 h) and buffers (4 h each side).
+    since, until = start - timedelta(days=1), start + timedelta(days=1)
+    busy, breaks = trainer_busy(trainer=trainer, since=since, until=until, exclude_booking_id=exclude_booking_id)
+    held = Booking.objects.filter(
+        trainer=trainer, status=BookingStatus.COMPLETED, blocked_until__gt=since, blocked_from__lt=until
+    ).exclude(pk=exclude_booking_id)
+    busy += [
+        slots.Busy(start=row[0], end=row[1], blocked_from=row[2], blocked_until=row[3])
+        for row in held.values_list("start_time", "end_time", "blocked_from", "blocked_until")
+    ]
+    forbidden = slots.forbidden_starts(rules, busy, breaks)
+    if slots.is_forbidden(start, forbidden, [interval.start for interval in forbidden]):
+        raise SlotUnavailable("The trainer is not free at this time.")
+
+
 def _times(session_type: SessionType, start: datetime) -> dict[str, datetime]:
     end = start + timedelta(minutes=session_type.duration_minutes)
     return {
@@ -133,12 +220,18 @@ def _record(booking: Booking, kind: str, *, actor: User | None, **fields) -> Boo
     return BookingEvent.objects.create(booking=booking, kind=kind, actor=actor, **fields)
 
 
-def _notify_client(booking: Booking, template: str) -> bool:
+def _notify_client(booking: Booking, template: str, **extra) -> bool:
+    """Queue a mail to the client (sent once the transaction commits); True when one was queued."""
     zone = ZoneInfo(booking.trainer.timezone)
     send_mail_on_commit(
         template=template,
         to=booking.client.email,
-        context={"booking": booking, "local_start": booking.start_time.astimezone(zone), "zone": zone.key},
+        context={
+            "booking": booking,
+            "local_start": booking.start_time.astimezone(zone),
+            "zone": zone.key,
+            **extra,
+        },
     )
     return True
 
@@ -147,6 +240,13 @@ def _utc(moment: datetime) -> datetime:
     if timezone.is_naive(moment):
         raise ValidationFailed(fields={"start_time": ["Give the time with its offset, e.g. 2026-01-05T09:00:00Z."]})
     return moment.astimezone(UTC)
+
+
+def _count_session(trainer_id: int, step: int) -> None:
+    if step > 0:
+        Trainer.objects.filter(pk=trainer_id).update(total_sessions=F("total_sessions") + step)
+    else:
+        Trainer.objects.filter(pk=trainer_id, total_sessions__gt=0).update(total_sessions=F("total_sessions") + step)
 
 
 @transaction.atomic
@@ -159,32 +259,48 @@ def booking_create(
     notes: str = "",
     client_package: ClientPackage | None = None,
     created_by: User | None = None,
+    off_grid: bool = False,
     now: datetime | None = None,
 ) -> Booking:
     """Book ``client`` with ``trainer``: confirmed at once, or pending when the session type asks for it.
 
-    Paid by a credit of ``client_package`` when named, else of the client's only usable package if there is
-    exactly one; otherwise booked without credits.
+    Paid by a credit of ``client_package`` when named, else of the client's usable package that expires first
+    (ties: the lower id); with none usable the booking is ``unpaid`` (a session type that costs nothing:
+    ``complimentary``, and no credit is taken unless a package is named).
+
+    ``off_grid`` (staff only): any start, as long as the trainer is free then; the windows, the grid, the
+    notice and the horizon don't apply. A session that already ended is recorded as ``completed`` (a walk-in
+    entered afterwards, history moved in), its credit debited and the trainer's count raised; no mail is sent.
     """
     now = now or timezone.now()
     start = _utc(start_time)
+    if off_grid and not is_studio_actor(created_by):
+        raise Forbidden("Only the studio's staff can book outside the offered times.")
     trainer = lock_trainer(trainer)
-    problems = {}
-    if not trainer.is_active:
-        problems["trainer"] = ["This trainer is not taking bookings."]
-    if not session_type.is_active:
-        problems["session_type"] = ["This session type is no longer offered."]
-    if not client.is_active:
-        problems["client"] = ["This client is inactive."]
-    if problems:
-        raise ValidationFailed(fields=problems)
+    _check_bookable(trainer=trainer, session_type=session_type, client=client)
     check_offers(trainer=trainer, session_type=session_type)
-    _check_slot(trainer=trainer, session_type=session_type, start=start, now=now)
-    paid_by = client_package_for_booking(
-        client=client, session_type=session_type, start_time=start, client_package=client_package
-    )
+    times = _times(session_type, start)
+    if off_grid:
+        _check_free(trainer=trainer, session_type=session_type, start=start)
+    else:
+        _check_slot(trainer=trainer, session_type=session_type, start=start, now=now)
+    is_free = Decimal(session_type.price) == 0
+    paid_by = None
+    if client_package is not None or not is_free:
+        paid_by = client_package_for_booking(
+            client=client, session_type=session_type, start_time=start, client_package=client_package
+        )
+    if paid_by is not None:
+        payment_state = PaymentState.CREDIT
+    else:
+        payment_state = PaymentState.COMPLIMENTARY if is_free else PaymentState.UNPAID
 
-    status = BookingStatus.PENDING if session_type.requires_confirmation else BookingStatus.CONFIRMED
+    if off_grid and times["end_time"] <= now:
+        status = BookingStatus.COMPLETED
+    elif session_type.requires_confirmation and start > now:
+        status = BookingStatus.PENDING
+    else:
+        status = BookingStatus.CONFIRMED
     booking = Booking(
         trainer=trainer,
         client=client,
@@ -193,60 +309,105 @@ def booking_create(
         notes=notes,
         price=session_type.price,
         currency=session_type.currency,
+        payment_state=payment_state,
         client_package=paid_by,
         created_by=created_by,
-        **_times(session_type, start),
+        **times,
     )
     _save_times(booking)
     if paid_by is not None:
         client_package_debit(client_package=paid_by, booking=booking, actor=created_by)
-    _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status)
-    booking.confirmation_sent = _notify_client(
-        booking, "booking_confirmed" if status == BookingStatus.CONFIRMED else "booking_requested"
-    )
-    booking.save(update_fields=["confirmation_sent"])
+    if status == BookingStatus.COMPLETED:
+        _count_session(trainer.pk, +1)
+        note = "Recorded after it took place."
+    else:
+        note = "Booked outside the offered times." if off_grid else ""
+    _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status, off_grid=off_grid, note=note)
+    if status == BookingStatus.CONFIRMED:
+        booking.confirmation_sent = _notify_client(booking, "booking_confirmed")
+        booking.save(update_fields=["confirmation_sent"])
+    elif status == BookingStatus.PENDING:
+        # A "request received" mail; the confirmation comes with booking_confirm.
+        _notify_client(booking, "booking_requested")
     return booking
 
 
 def _locked(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update().select_related("trainer", "session_type", "client").get(pk=booking.pk)
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("trainer", "session_type", "client", "client_package__package")
+        .get(pk=booking.pk)
+    )
 
 
 @transaction.atomic
 def booking_reschedule(
-    *, booking: Booking, start_time: datetime, actor: User | None, by_client: bool = False, now=None
+    *,
+    booking: Booking,
+    start_time: datetime,
+    actor: User | None,
+    trainer: Trainer | None = None,
+    by_client: bool = False,
+    off_grid: bool = False,
+    now=None,
 ) -> Booking:
-    """Move an active booking to another free slot of the same trainer and session type."""
+    """Move an active booking to another start, and/or to another ``trainer`` who offers its session type.
+
+    The destination is checked as a new booking would be (the slot rules, or with ``off_grid``, staff only,
+    just that the trainer is free); both trainers are locked, in id order. A credit already spent moves with
+    the booking, but not past the package's last day. ``by_client``: refused inside the cancellation window.
+    """
     now = now or timezone.now()
     start = _utc(start_time)
-    lock_trainer(booking.trainer)
+    if off_grid and (by_client or not is_studio_actor(actor)):
+        raise Forbidden("Only the studio's staff can move a booking outside the offered times.")
+    trainer_ids = sorted({booking.trainer_id} | ({trainer.pk} if trainer is not None else set()))
+    locked = {trainer_id: lock_trainer(Trainer(pk=trainer_id)) for trainer_id in trainer_ids}
     booking = _locked(booking)
+    if booking.trainer_id not in locked:
+        raise BookingChanged()  # moved to yet another trainer while we waited for the locks
+    destination = locked[trainer.pk] if trainer is not None else locked[booking.trainer_id]
+    changes_trainer = destination.pk != booking.trainer_id
     if booking.status not in ACTIVE_STATUSES:
         raise InvalidTransition("Only pending or confirmed bookings can be rescheduled.")
     if by_client and now > booking.start_time - timedelta(hours=booking.session_type.cancellation_window_hours):
         raise RescheduleWindowPassed()
-    if start == booking.start_time:
+    if start == booking.start_time and not changes_trainer:
         raise ValidationFailed(fields={"start_time": ["The booking already starts at this time."]})
-    if booking.client_package_id is not None:
-        # The credit already spent moves with the booking, but not past the package's last day.
+    if changes_trainer:
+        _check_bookable(trainer=destination, session_type=booking.session_type)
+        check_offers(trainer=destination, session_type=booking.session_type)
+    if booking.payment_state == PaymentState.CREDIT:
         client_package_check_date(client_package=booking.client_package, start_time=start)
-    _check_slot(
-        trainer=booking.trainer, session_type=booking.session_type, start=start, now=now, exclude_booking_id=booking.pk
-    )
-    previous = booking.start_time
+    if off_grid:
+        _check_free(trainer=destination, session_type=booking.session_type, start=start, exclude_booking_id=booking.pk)
+    else:
+        _check_slot(
+            trainer=destination,
+            session_type=booking.session_type,
+            start=start,
+            now=now,
+            exclude_booking_id=booking.pk,
+        )
+    previous_start, previous_trainer = booking.start_time, booking.trainer
     for field, value in _times(booking.session_type, start).items():
         setattr(booking, field, value)
+    booking.trainer = destination
     _save_times(booking)
     _record(
         booking,
         BookingEvent.Kind.RESCHEDULED,
         actor=actor,
-        previous_start_time=previous,
+        previous_start_time=previous_start,
         new_start_time=start,
+        previous_trainer=previous_trainer if changes_trainer else None,
+        new_trainer=destination if changes_trainer else None,
+        off_grid=off_grid,
         from_status=booking.status,
         to_status=booking.status,
+        note=f"Moved from {previous_trainer.display_name} to {destination.display_name}." if changes_trainer else "",
     )
-    _notify_client(booking, "booking_rescheduled")
+    _notify_client(booking, "booking_rescheduled", previous_trainer=previous_trainer if changes_trainer else None)
     return booking
 
 
@@ -264,24 +425,40 @@ def _transition(booking: Booking, to: str, *, actor: User | None, note: str = ""
     return booking
 
 
+def _refund(booking: Booking, *, actor: User | None, reason: str) -> None:
+    client_package_refund(booking=booking, actor=actor, reason=reason)
+    booking.credit_returned = True
+    booking.save(update_fields=["credit_returned", "updated"])
+
+
 @transaction.atomic
 def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
+    """Confirm a pending request; the confirmation mail goes now (the request only had a "received" one)."""
     booking = _transition(_locked(booking), BookingStatus.CONFIRMED, actor=actor)
-    _notify_client(booking, "booking_confirmed")
+    booking.confirmation_sent = _notify_client(booking, "booking_confirmed")
+    booking.save(update_fields=["confirmation_sent"])
     return booking
 
 
 @transaction.atomic
 def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", now=None) -> Booking:
-    """Cancel; inside the session type's cancellation window the cancellation is marked late. A timely
-    cancellation gives back the credit that paid for the booking; a late one keeps it spent.
+    """Cancel. Who cancelled comes from ``actor``'s role: a client user is the client; staff, or no actor (the
+    system), is the studio.
 
-    A request still pending (never confirmed) is never late: declining or withdrawing it costs nobody a credit.
+    A studio cancellation always gives back the credit that paid. A client's is late inside the session type's
+    cancellation window: a timely one gives the credit back, a late one only when the session type doesn't
+    make late cancellations forfeit it. A request still pending (never confirmed) is never late. The mail to
+    the client says whether the credit came back.
     """
     now = now or timezone.now()
     booking = _locked(booking)
+    cancelled_by = CancelledBy.STUDIO if is_studio_actor(actor) else CancelledBy.CLIENT
     window = timedelta(hours=booking.session_type.cancellation_window_hours)
-    was_confirmed = booking.status == BookingStatus.CONFIRMED
+    is_late = (
+        cancelled_by == CancelledBy.CLIENT
+        and booking.status == BookingStatus.CONFIRMED
+        and now > booking.start_time - window
+    )
     booking = _transition(
         booking,
         BookingStatus.CANCELLED,
@@ -289,11 +466,20 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
         note=reason,
         cancellation_reason=reason,
         cancelled_at=now,
-        is_late_cancellation=was_confirmed and now > booking.start_time - window,
+        cancelled_by=cancelled_by,
+        is_late_cancellation=is_late,
     )
-    if booking.client_package_id is not None and not booking.is_late_cancellation:
-        client_package_refund(booking=booking, actor=actor, reason=reason or "Cancelled in time.")
-    _notify_client(booking, "booking_cancelled")
+    if booking.payment_state == PaymentState.CREDIT:
+        if cancelled_by == CancelledBy.STUDIO:
+            _refund(booking, actor=actor, reason=reason or "Cancelled by the studio.")
+        elif not is_late:
+            _refund(booking, actor=actor, reason=reason or "Cancelled in time.")
+        elif not booking.session_type.late_cancel_forfeits_credit:
+            _refund(booking, actor=actor, reason=reason or "Late cancellation; the studio returns the credit.")
+    if booking.client_package_id is not None:
+        booking.client_package.refresh_from_db(fields=["sessions_remaining"])
+    booking.cancellation_sent = _notify_client(booking, "booking_cancelled")
+    booking.save(update_fields=["cancellation_sent"])
     return booking
 
 
@@ -303,16 +489,181 @@ def booking_complete(*, booking: Booking, actor: User | None, now=None) -> Booki
     if booking.start_time > (now or timezone.now()) and booking.status in TRANSITIONS:
         raise SessionNotStarted()
     booking = _transition(booking, BookingStatus.COMPLETED, actor=actor)
-    Trainer.objects.filter(pk=booking.trainer_id).update(total_sessions=F("total_sessions") + 1)
+    _count_session(booking.trainer_id, +1)
     return booking
 
 
 @transaction.atomic
 def booking_no_show(*, booking: Booking, actor: User | None, now=None) -> Booking:
+    """The client didn't come: the credit stays spent, unless the session type doesn't make no-shows forfeit it."""
     booking = _locked(booking)
     if booking.start_time > (now or timezone.now()) and booking.status in TRANSITIONS:
         raise SessionNotStarted()
-    return _transition(booking, BookingStatus.NO_SHOW, actor=actor)
+    booking = _transition(booking, BookingStatus.NO_SHOW, actor=actor)
+    if booking.payment_state == PaymentState.CREDIT and not booking.session_type.no_show_forfeits_credit:
+        _refund(booking, actor=actor, reason="No-show; the studio returns the credit.")
+    return booking
+
+
+@transaction.atomic
+def booking_undo(*, booking: Booking, actor: User | None, now=None) -> Booking:
+    """Take back a mistaken ``completed`` or ``no_show`` within ``settings.BOOKING_UNDO_DAYS`` (default 7) of
+    the session's end, or of the marking when that came later: the booking is ``confirmed`` again and the history
+    keeps both entries.
+
+    Undoing ``completed`` lowers the trainer's session count again; no credit moves (confirmed holds the credit
+    as completed did). Undoing a ``no_show`` that forfeited the credit moves nothing either; one whose credit
+    was given back (a lenient session type) spends it again, in a new credit round of the ledger; if the
+    package can't pay any more (used up, expired), the booking becomes ``unpaid`` and the history says so.
+    """
+    now = now or timezone.now()
+    # Confirmed holds the trainer's time again: the trainer's lock first, as for any booking.
+    lock_trainer(booking.trainer)
+    booking = _locked(booking)
+    if booking.status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+        raise InvalidTransition("Only a completed or no-show booking can be undone.")
+    marked_at = (
+        booking.events.filter(to_status=booking.status).order_by("-created", "-id").values_list("created", flat=True)
+    ).first() or booking.updated
+    days = settings.BOOKING_UNDO_DAYS
+    # From the session's end, or from the marking when that came later (a past session recorded today).
+    if now > max(marked_at, booking.end_time) + timedelta(days=days):
+        raise UndoWindowPassed(
+            f"A {booking.get_status_display().lower()} booking can be undone within {days} days of the session "
+            "or of marking it, whichever is later."
+        )
+    previous = booking.status
+    note = f"{booking.get_status_display()} undone."
+    if previous == BookingStatus.COMPLETED:
+        _count_session(booking.trainer_id, -1)
+    elif booking.credit_returned:
+        try:
+            paid_by = client_package_for_booking(
+                client=booking.client,
+                session_type=booking.session_type,
+                start_time=booking.start_time,
+                client_package=booking.client_package,
+            )
+        except (NoCreditsLeft, PackageExpired, PackageNotApplicable):
+            paid_by = None
+        booking.credit_returned = False
+        if paid_by is not None:
+            booking.credit_round += 1
+            client_package_debit(client_package=paid_by, booking=booking, actor=actor)
+            note += " The credit given back for the no-show is spent again."
+        else:
+            booking.payment_state = PaymentState.UNPAID
+            booking.client_package = None
+            note += " The package can't pay for it any more: the booking is unpaid."
+    booking.status = BookingStatus.CONFIRMED
+    _save_times(booking)
+    _record(booking, BookingEvent.Kind.UNDONE, actor=actor, from_status=previous, to_status=booking.status, note=note)
+    return booking
+
+
+# -- paying for a booking after the fact ---------------------------------------------------------------------
+
+
+def _check_unpaid(booking: Booking) -> None:
+    if booking.status == BookingStatus.CANCELLED:
+        raise InvalidTransition("A cancelled booking has nothing to pay.")
+    if booking.payment_state != PaymentState.UNPAID:
+        raise PaymentAlreadySettled(
+            f"This booking is already settled ({PaymentState(booking.payment_state).label.lower()})."
+        )
+
+
+@transaction.atomic
+def booking_attach_package(*, booking: Booking, client_package: ClientPackage, actor: User | None) -> Booking:
+    """Pay an unpaid booking with a credit of ``client_package``: the client's own, covering the session type,
+    valid on the session's day, with a credit left (checked and debited under the package's lock, so a credit
+    spent elsewhere meanwhile is a clean 409 ``no_credits_left``)."""
+    booking = _locked(booking)
+    _check_unpaid(booking)
+    paid_by = client_package_for_booking(
+        client=booking.client,
+        session_type=booking.session_type,
+        start_time=booking.start_time,
+        client_package=client_package,
+    )
+    booking.payment_state = PaymentState.CREDIT
+    booking.client_package = paid_by
+    booking.save(update_fields=["payment_state", "client_package", "updated"])
+    client_package_debit(client_package=paid_by, booking=booking, actor=actor)
+    _record(
+        booking,
+        BookingEvent.Kind.PACKAGE_ATTACHED,
+        actor=actor,
+        from_status=booking.status,
+        to_status=booking.status,
+        note=f"Paid by a credit of {paid_by.package.name}.",
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_record_payment(
+    *,
+    booking: Booking,
+    payment_method: str,
+    amount_paid: Decimal,
+    actor: User | None,
+    currency: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Record that an unpaid booking was paid at the studio: how, how much (in which currency), by whom, when."""
+    problems: dict[str, list[str]] = {}
+    methods = [value for value, _ in SESSION_PAYMENT_METHODS]
+    if payment_method not in methods:
+        problems["payment_method"] = [f"Choose one of: {', '.join(methods)}."]
+    try:
+        amount = Decimal(amount_paid)
+    except (InvalidOperation, TypeError, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0:
+        problems["amount_paid"] = ["Give the amount paid, more than zero (nothing paid: mark it complimentary)."]
+    elif amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("100000000"):
+        problems["amount_paid"] = ["Give an amount with at most two decimals, below 100000000."]
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+        problems["currency"] = ["Use an ISO 4217 code such as EUR."]
+    if problems:
+        raise ValidationFailed(fields=problems)
+    booking = _locked(booking)
+    _check_unpaid(booking)
+    booking.payment_state = PaymentState.PAID
+    booking.payment_method = payment_method
+    booking.amount_paid = amount
+    booking.payment_currency = currency or booking.currency
+    booking.payment_recorded_by = actor
+    booking.payment_recorded_at = now or timezone.now()
+    booking.save()
+    _record(
+        booking,
+        BookingEvent.Kind.PAYMENT_RECORDED,
+        actor=actor,
+        from_status=booking.status,
+        to_status=booking.status,
+        note=f"{amount} {booking.payment_currency} by {booking.get_payment_method_display().lower()}.",
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_mark_complimentary(*, booking: Booking, actor: User | None, reason: str = "") -> Booking:
+    """The studio waives payment for an unpaid booking."""
+    booking = _locked(booking)
+    _check_unpaid(booking)
+    booking.payment_state = PaymentState.COMPLIMENTARY
+    booking.save(update_fields=["payment_state", "updated"])
+    _record(
+        booking,
+        BookingEvent.Kind.COMPLIMENTARY,
+        actor=actor,
+        from_status=booking.status,
+        to_status=booking.status,
+        note=reason,
+    )
+    return booking
 
 
 @transaction.atomic

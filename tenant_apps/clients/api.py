@@ -6,18 +6,17 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import ApplicationError
-from shared_apps.core.fields import StrictPrimaryKeyRelatedField
+from shared_apps.core.fields import PhoneNumberField, StrictPrimaryKeyRelatedField
 from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
-from shared_apps.core.permissions import IsStudioManager, IsStudioOwner, IsStudioStaff
-from shared_apps.core.schema import paginated
+from shared_apps.core.permissions import IsStudioManager, IsStudioMember, IsStudioOwner, IsStudioStaff
+from shared_apps.core.schema import ErrorResponseSerializer, paginated
 from shared_apps.core.validators import (
     GOAL_MAX_LENGTH,
     GOALS_MAX_COUNT,
@@ -65,14 +64,16 @@ class ClientFilter(django_filters.FilterSet):
 
 
 class ClientOutput(serializers.ModelSerializer):
-    user_id = serializers.IntegerField(allow_null=True)
-    primary_trainer_id = serializers.IntegerField(allow_null=True)
+    user = serializers.IntegerField(source="user_id", allow_null=True)
+    primary_trainer = serializers.IntegerField(source="primary_trainer_id", allow_null=True)
+    primary_trainer_name = serializers.CharField(source="primary_trainer.display_name", allow_null=True)
 
     class Meta:
         model = Client
         fields = [
             "id", "email", "first_name", "last_name", "phone", "fitness_level", "goals", "preferences",
-            "primary_trainer_id", "notes", "tags", "user_id", "is_active", "erased_at", "created", "updated",
+            "primary_trainer", "primary_trainer_name", "notes", "tags", "user", "is_active", "erased_at", "created",
+            "updated",
         ]  # fmt: skip
 
 
@@ -155,11 +156,12 @@ class ClientEraseApi(APIView):
 
 
 class NoteOutput(serializers.ModelSerializer):
-    author_id = serializers.IntegerField(allow_null=True)
+    author = serializers.IntegerField(source="author_id", allow_null=True)
+    author_name = serializers.CharField(source="author.get_full_name", allow_null=True)
 
     class Meta:
         model = ClientNote
-        fields = ["id", "author_id", "text", "created"]
+        fields = ["id", "author", "author_name", "text", "created"]
 
 
 class ClientNotesApi(APIView):
@@ -184,14 +186,34 @@ class ClientNotesApi(APIView):
         return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
 
+class TimelineEntryOutput(serializers.Serializer):
+    """One entry of a client's timeline; which fields it has depends on its ``kind``."""
+
+    kind = serializers.ChoiceField(choices=["note", "booking", "package"])
+    at = serializers.DateTimeField()
+    id = serializers.IntegerField()
+    # note
+    text = serializers.CharField(required=False)
+    author = serializers.IntegerField(required=False, allow_null=True)
+    author_name = serializers.CharField(required=False)
+    # booking (a change of a booking) and package (a credit movement)
+    event = serializers.CharField(required=False)
+    note = serializers.CharField(required=False)
+    booking = serializers.IntegerField(required=False)
+    status = serializers.CharField(required=False)
+    session_type = serializers.IntegerField(required=False)
+    session_type_name = serializers.CharField(required=False)
+    start_time = serializers.DateTimeField(required=False)
+    client_package = serializers.IntegerField(required=False)
+    package = serializers.IntegerField(required=False)
+    package_name = serializers.CharField(required=False)
+    delta = serializers.IntegerField(required=False)
+
+
 class ClientTimelineApi(APIView):
     permission_classes = [IsStudioStaff]
 
-    @extend_schema(
-        responses=inline_serializer(
-            "TimelineEntry", {"kind": serializers.CharField(), "at": serializers.DateTimeField()}, many=True
-        )
-    )
+    @extend_schema(responses=TimelineEntryOutput(many=True))
     def get(self, request, client_id: int):
         return Response(selectors.client_timeline(client=_get(request, client_id), user=request.user))
 
@@ -231,7 +253,7 @@ class ImportResultOutput(serializers.Serializer):
 
 
 class ClientImportOutput(serializers.ModelSerializer):
-    created_by_id = serializers.IntegerField(allow_null=True)
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
     url = serializers.SerializerMethodField()
     report = serializers.JSONField(
         allow_null=True,
@@ -243,7 +265,7 @@ class ClientImportOutput(serializers.ModelSerializer):
         model = ClientImport
         fields = [
             "id", "url", "status", "dry_run", "file_name", "rows_total", "rows_done", "report", "error",
-            "created_by_id", "created", "started_at", "finished_at",
+            "created_by", "created", "started_at", "finished_at",
         ]  # fmt: skip
 
     def get_url(self, job: ClientImport) -> str:
@@ -325,3 +347,30 @@ class ClientExportApi(APIView):
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="clients.csv"'
         return response
+
+
+class MyClientOutput(ClientOutput):
+    """A client's own profile: the studio's notes and tags about them stay with the studio."""
+
+    class Meta(ClientOutput.Meta):
+        fields = [
+            "id", "email", "first_name", "last_name", "phone", "fitness_level", "goals", "preferences",
+            "primary_trainer", "primary_trainer_name", "user", "is_active", "created", "updated",
+        ]  # fmt: skip
+
+
+NOT_A_CLIENT = OpenApiResponse(
+    ErrorResponseSerializer,
+    description="`not_a_client`: the caller is the studio's staff; `no_client_profile`: no client record is "
+    "linked to this account yet (an address the studio already knew is linked once it is confirmed).",
+)
+
+
+class MyClientApi(APIView):
+    """The signed-in client's own profile in the studio's client book, without knowing its id."""
+
+    permission_classes = [IsStudioMember]
+
+    @extend_schema(responses={200: MyClientOutput, 404: NOT_A_CLIENT})
+    def get(self, request):
+        return Response(MyClientOutput(selectors.client_of_user(user=request.user)).data)

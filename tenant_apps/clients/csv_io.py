@@ -12,10 +12,10 @@ import io
 import re
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from shared_apps.core.phone_numbers import InvalidPhoneNumber, phone_number_e164, studio_phone_region
 from shared_apps.core.validators import (
     PERSON_NAME_MAX_LENGTH,
     TAG_MAX_LENGTH,
@@ -78,7 +78,10 @@ def _uninert(value: str) -> str:
     return value
 
 
-def parse(content: bytes) -> ParsedFile:
+def parse(content: bytes, *, region: str | None = None) -> ParsedFile:
+    """Every row of ``content``, checked. A phone without its country code is one of ``region`` (ISO 3166):
+    by default the current studio's country, as in the API."""
+    region = region or studio_phone_region()
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -101,7 +104,7 @@ def parse(content: bytes) -> ParsedFile:
             if not any(cell.strip() for cell in cells):
                 continue
             raw = {column: _uninert(cells[index].strip()) for index, column in mapping.items() if index < len(cells)}
-            values, errors = clean_row(raw, number)
+            values, errors = clean_row(raw, number, region=region)
             if values and values["email"] in seen:
                 errors.append(RowError(number, "email", f"The same email is on row {seen[values['email']]}."))
             if errors:
@@ -114,7 +117,7 @@ def parse(content: bytes) -> ParsedFile:
     return parsed
 
 
-def clean_row(raw: dict[str, str], number: int) -> tuple[dict | None, list[RowError]]:
+def clean_row(raw: dict[str, str], number: int, *, region: str | None = None) -> tuple[dict | None, list[RowError]]:
     """Values ready to store, leaving out empty cells (an empty cell changes nothing), or the row's errors."""
     errors: list[RowError] = []
     values: dict = {}
@@ -131,12 +134,9 @@ def clean_row(raw: dict[str, str], number: int) -> tuple[dict | None, list[RowEr
             values[column] = raw[column]
     if raw.get("phone"):
         try:
-            phone = phonenumbers.parse(raw["phone"], None)
-            if not phonenumbers.is_valid_number(phone):
-                raise phonenumbers.NumberParseException(0, "invalid")
-            values["phone"] = phonenumbers.format_number(phone, phonenumbers.PhoneNumberFormat.E164)
-        except phonenumbers.NumberParseException:
-            errors.append(RowError(number, "phone", "Enter a valid phone number with its country code, e.g. +44…"))
+            values["phone"] = phone_number_e164(raw["phone"], region=region)
+        except InvalidPhoneNumber as error:
+            errors.append(RowError(number, "phone", str(error)))
     if raw.get("fitness_level"):
         level = raw["fitness_level"].lower()
         if level in FITNESS_LEVELS:

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
+from shared_apps.core.exceptions import NotFound
 from shared_apps.core.tenancy import studio_date
 from tenant_apps.clients.models import Client, ClientImport, ClientNote
 
@@ -72,20 +73,22 @@ def client_timeline(*, client: Client, user: User, limit: int = 100) -> list[dic
     """
     own_sessions = Q() if user.manages_studio else Q(booking__trainer__user=user)
     notes = (
-        {"kind": "note", "at": note.created, "id": note.pk, "text": note.text,
-         "author": note.author.get_full_name() if note.author else ""}
+        {"kind": "note", "at": note.created, "id": note.pk, "text": note.text, "author": note.author_id,
+         "author_name": note.author.get_full_name() if note.author else ""}
         for note in client.client_notes.select_related("author").order_by("-created", "-id")[:limit]
     )  # fmt: skip
     booking_events = (
-        {"kind": "booking", "at": event.created, "id": event.pk, "booking_id": event.booking_id,
-         "event": event.kind, "status": event.to_status, "session_type": event.booking.session_type.name,
+        {"kind": "booking", "at": event.created, "id": event.pk, "booking": event.booking_id,
+         "event": event.kind, "status": event.to_status, "session_type": event.booking.session_type_id,
+         "session_type_name": event.booking.session_type.name,
          "start_time": event.booking.start_time, "note": event.note}
         for event in apps.get_model("bookings", "BookingEvent").objects.filter(own_sessions, booking__client=client)
         .select_related("booking__session_type").order_by("-created", "-id")[:limit]
     )  # fmt: skip
     credits = (
-        {"kind": "package", "at": move.created, "id": move.pk, "client_package_id": move.client_package_id,
-         "event": move.kind, "delta": move.delta, "package": move.client_package.package.name, "note": move.reason}
+        {"kind": "package", "at": move.created, "id": move.pk, "client_package": move.client_package_id,
+         "event": move.kind, "delta": move.delta, "package": move.client_package.package_id,
+         "package_name": move.client_package.package.name, "note": move.reason}
         for move in apps.get_model("packages", "CreditTransaction").objects.filter(
             own_sessions, client_package__client=client
         )
@@ -93,3 +96,30 @@ def client_timeline(*, client: Client, user: User, limit: int = 100) -> list[dic
     )  # fmt: skip
     newest_first = heapq.merge(notes, booking_events, credits, key=lambda item: item["at"], reverse=True)
     return list(islice(newest_first, limit))
+
+
+class NotAClient(NotFound):
+    code = "not_a_client"
+    message = "This account is one of the studio's staff, not a client: it has no client profile."
+
+
+class NoClientProfile(NotFound):
+    code = "no_client_profile"
+    message = (
+        "No client profile is linked to this account yet. If the studio already knew your email address, "
+        "confirm it by following the link we mailed you."
+    )
+
+
+def client_of_user(*, user: User) -> Client:
+    """The client record of a signed-in client: what /api/me/... reads, without the caller knowing its id.
+
+    Staff have none (NotAClient). A client's account may have none yet: sign-up links an address the studio
+    already knew only once it is confirmed (NoClientProfile until then).
+    """
+    if user.role != Role.CLIENT:
+        raise NotAClient()
+    client = Client.objects.select_related("primary_trainer").filter(user=user).first()
+    if client is None:
+        raise NoClientProfile()
+    return client

@@ -11,4 +11,5 @@ urlpatterns = [
     path("clients/<int:client_id>/erase/", api.ClientEraseApi.as_view(), name="client-erase"),
     path("clients/<int:client_id>/notes/", api.ClientNotesApi.as_view(), name="client-notes"),
     path("clients/<int:client_id>/timeline/", api.ClientTimelineApi.as_view(), name="client-timeline"),
+    path("me/client/", api.MyClientApi.as_view(), name="me-client"),
 ]

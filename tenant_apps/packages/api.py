@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,26 +7,32 @@ from rest_framework.views import APIView
 from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioManager, IsStudioMember, ReadOnlyOrStudioManager
-from shared_apps.core.schema import CONFLICT, paginated
+from shared_apps.core.schema import CONFLICT, ErrorResponseSerializer, paginated
 from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenant_apps.clients.models import Client
 from tenant_apps.packages import services
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, PaymentMethod, SessionPackage
-from tenant_apps.packages.selectors import client_package_list, package_list, package_sales, visible_clients
+from tenant_apps.packages.selectors import (
+    client_package_list,
+    client_packages_of_user,
+    package_list,
+    package_sales,
+    visible_clients,
+)
 from tenant_apps.trainers.models import SessionType
 
 
 class SessionPackageOutput(serializers.ModelSerializer):
-    session_type_ids = serializers.SerializerMethodField()
+    session_types = serializers.SerializerMethodField()
 
     class Meta:
         model = SessionPackage
         fields = [
-            "id", "name", "description", "sessions_count", "price", "currency", "validity_days", "session_type_ids",
+            "id", "name", "description", "sessions_count", "price", "currency", "validity_days", "session_types",
             "is_active", "created", "updated",
         ]  # fmt: skip
 
-    def get_session_type_ids(self, package) -> list[int]:
+    def get_session_types(self, package) -> list[int]:
         return sorted(session_type.pk for session_type in package.session_types.all())
 
 
@@ -43,27 +49,27 @@ class SessionPackageInput(serializers.Serializer):
 
 
 class ClientPackageOutput(serializers.ModelSerializer):
-    client_id = serializers.IntegerField()
+    client = serializers.IntegerField(source="client_id")
     client_name = serializers.CharField(source="client.full_name")
-    package_id = serializers.IntegerField()
+    package = serializers.IntegerField(source="package_id")
     package_name = serializers.CharField(source="package.name")
-    sold_by_id = serializers.IntegerField(allow_null=True)
+    sold_by = serializers.IntegerField(source="sold_by_id", allow_null=True)
 
     class Meta:
         model = ClientPackage
         fields = [
-            "id", "client_id", "client_name", "package_id", "package_name", "sessions_remaining", "expiry_date",
-            "purchased_at", "status", "amount_paid", "currency", "payment_method", "sold_by_id", "created",
+            "id", "client", "client_name", "package", "package_name", "sessions_remaining", "expiry_date",
+            "purchased_at", "status", "amount_paid", "currency", "payment_method", "sold_by", "created",
         ]  # fmt: skip
 
 
 class CreditTransactionOutput(serializers.ModelSerializer):
-    booking_id = serializers.IntegerField(allow_null=True)
-    actor_id = serializers.IntegerField(allow_null=True)
+    booking = serializers.IntegerField(source="booking_id", allow_null=True)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:
         model = CreditTransaction
-        fields = ["id", "kind", "delta", "booking_id", "reason", "actor_id", "created"]
+        fields = ["id", "kind", "delta", "booking", "reason", "actor", "created"]
 
 
 class ClientPackageLedgerOutput(ClientPackageOutput):
@@ -185,3 +191,33 @@ class ClientPackageAdjustApi(APIView):
         data.is_valid(raise_exception=True)
         services.client_package_adjust(client_package=client_package, **data.validated_data, actor=request.user)
         return Response(ClientPackageLedgerOutput(client_package_list(client=client).get(pk=client_package.pk)).data)
+
+
+class MyClientPackageOutput(ClientPackageLedgerOutput):
+    is_usable = serializers.BooleanField(
+        help_text="It can pay for a booking today: active, credits left and not past its expiry date."
+    )
+
+    class Meta(ClientPackageLedgerOutput.Meta):
+        fields = [*ClientPackageLedgerOutput.Meta.fields, "is_usable"]
+
+
+class MyPackagesApi(APIView):
+    """The signed-in client's own packages, expiring first on top: credits left, expiry, status and ledger."""
+
+    permission_classes = [IsStudioMember]
+
+    @extend_schema(
+        responses={
+            200: paginated(MyClientPackageOutput),
+            404: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="`not_a_client`: the caller is the studio's staff; `no_client_profile`: no client "
+                "record is linked to this account yet; or no such page of the list.",
+            ),
+        }
+    )
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(client_packages_of_user(user=request.user), request, view=self)
+        return paginator.get_paginated_response(MyClientPackageOutput(page, many=True).data)

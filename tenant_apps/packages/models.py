@@ -96,6 +96,9 @@ class CreditTransaction(models.Model):
     booking = models.ForeignKey(
         "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_transactions"
     )
+    # The booking's credit round (Booking.credit_round): a new one starts only when undoing a no-show spends
+    # again a credit that was given back.
+    booking_round = models.PositiveSmallIntegerField(default=0)
     reason = models.CharField(max_length=500, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
@@ -104,9 +107,11 @@ class CreditTransaction(models.Model):
         ordering = ["created", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="credit_transaction_delta_not_zero"),
-            # A booking is debited once and refunded at most once.
+            # In each round a booking is debited once and refunded at most once.
             models.UniqueConstraint(
-                fields=["booking", "kind"], condition=Q(booking__isnull=False), name="credit_once_per_booking_kind"
+                fields=["booking", "kind", "booking_round"],
+                condition=Q(booking__isnull=False),
+                name="credit_once_per_booking_kind",
             ),
         ]
 

@@ -1,10 +1,12 @@
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
+from shared_apps.core.tenancy import studio_date
 from tenant_apps.clients.models import Client
-from tenant_apps.clients.selectors import client_list
+from tenant_apps.clients.selectors import client_list, client_of_user
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
 from tenant_apps.trainers.models import SessionType
 
@@ -37,6 +39,19 @@ def client_package_list(*, client: Client) -> QuerySet[ClientPackage]:
     """A client's packages with their ledgers: two queries for any number of packages."""
     ledger = CreditTransaction.objects.order_by("created", "id")
     return client.packages.select_related("client", "package").prefetch_related(Prefetch("transactions", ledger))
+
+
+def client_packages_of_user(*, user: User) -> QuerySet[ClientPackage]:
+    """The signed-in client's own packages (those expiring first on top), each saying whether it can pay today.
+
+    ``is_usable`` uses the booking rule (active, credits left, not past its last day in the studio's zone), so it
+    holds even before the hourly expiry run has marked an out-of-date package expired.
+    """
+    today = studio_date(timezone.now())
+    usable = Q(status=ClientPackage.Status.ACTIVE, sessions_remaining__gt=0, expiry_date__gte=today)
+    return client_package_list(client=client_of_user(user=user)).annotate(
+        is_usable=ExpressionWrapper(usable, output_field=BooleanField())
+    )
 
 
 def _covers(session_type: SessionType) -> Q:

@@ -89,7 +89,13 @@ def _move_credits(
                 sessions_remaining=F("sessions_remaining") + delta, updated=timezone.now()
             )
             move = CreditTransaction.objects.create(
-                client_package=client_package, kind=kind, delta=delta, booking=booking, reason=reason, actor=actor
+                client_package=client_package,
+                kind=kind,
+                delta=delta,
+                booking=booking,
+                booking_round=booking.credit_round if booking is not None else 0,
+                reason=reason,
+                actor=actor,
             )
     except IntegrityError as error:
         if "client_package_balance_not_negative" in str(error):
@@ -300,8 +306,11 @@ def client_package_for_booking(
     session is booked without credits.
 
     A named package must belong to the client, cover the session type, be valid on the session's day and hold
-    a credit. Without one, the client's only usable package is taken; with none or several usable, nothing is.
-    The booking service calls this under the trainer's lock: trainer first, then package, always.
+    a credit. Without one, the client's usable package that expires first is taken (ties: the one sold first,
+    by id), so credits are spent before they lapse; with none usable (none left, or only expired ones), nothing
+    is and the booking is unpaid. The booking service calls this under the trainer's lock: trainer first, then
+    package, always; several packages of one client are locked in that same order, so two bookings never wait
+    on each other crosswise.
     """
     on_date = studio_date(start_time)
     if client_package is not None:
@@ -321,26 +330,26 @@ def client_package_for_booking(
         return client_package
 
     usable = usable_client_packages(client=client, session_type=session_type, on_date=on_date)
-    candidates = list(usable.values_list("pk", flat=True)[:2])
-    if len(candidates) != 1:
-        return None
-    client_package = _lock(candidates[0])
-    # Looked at without the lock: a concurrent booking may have spent the last credit since. Then this booking
-    # is what it would have been a moment later: one without credits.
-    if client_package.sessions_remaining <= 0 or _is_expired(client_package, on_date):
-        return None
-    return client_package
+    for candidate in usable.order_by("expiry_date", "id").values_list("pk", flat=True):
+        client_package = _lock(candidate)
+        # Looked at without the lock: a concurrent booking may have spent the last credit since. Then the next
+        # one pays, as it would have a moment later.
+        if client_package.sessions_remaining > 0 and not _is_expired(client_package, on_date):
+            return client_package
+    return None
 
 
 def client_package_debit(*, client_package: ClientPackage, booking, actor: User | None) -> CreditTransaction:
-    """One credit for ``booking``; ``client_package`` comes locked from ``client_package_for_booking``."""
+    """One credit for ``booking`` in its current credit round; ``client_package`` comes locked from
+    ``client_package_for_booking``."""
     return _move_credits(
         client_package=client_package, kind=CreditTransaction.Kind.BOOKING, delta=-1, booking=booking, actor=actor
     )
 
 
 def client_package_refund(*, booking, actor: User | None, reason: str = "") -> CreditTransaction:
-    """Give back the credit that paid for ``booking`` (a timely cancellation); at most once per booking."""
+    """Give back the credit that paid for ``booking`` (a timely or studio cancellation, a lenient late cancel or
+    no-show); at most once per booking and credit round."""
     return _move_credits(
         client_package=booking.client_package,
         kind=CreditTransaction.Kind.REFUND,

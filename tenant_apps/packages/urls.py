@@ -13,4 +13,5 @@ urlpatterns = [
         api.ClientPackageAdjustApi.as_view(),
         name="client-package-adjust",
     ),
+    path("me/packages/", api.MyPackagesApi.as_view(), name="me-packages"),
 ]

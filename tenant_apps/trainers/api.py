@@ -24,18 +24,18 @@ from tenant_apps.trainers.selectors import session_type_list, trainer_list
 
 
 class TrainerPublicOutput(serializers.ModelSerializer):
-    session_type_ids = serializers.SerializerMethodField()
+    session_types = serializers.SerializerMethodField()
 
     class Meta:
         model = Trainer
-        fields = ["id", "display_name", "bio", "expertise", "rating", "session_type_ids"]
+        fields = ["id", "display_name", "bio", "expertise", "rating", "session_types"]
 
-    def get_session_type_ids(self, trainer) -> list[int]:
+    def get_session_types(self, trainer) -> list[int]:
         return sorted(session_type.pk for session_type in trainer.session_types.all())
 
 
 class TrainerStaffOutput(TrainerPublicOutput):
-    user_id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id")
     email = serializers.EmailField(source="user.email")
     first_name = serializers.CharField(source="user.first_name")
     last_name = serializers.CharField(source="user.last_name")
@@ -44,7 +44,7 @@ class TrainerStaffOutput(TrainerPublicOutput):
     class Meta(TrainerPublicOutput.Meta):
         fields = [
             *TrainerPublicOutput.Meta.fields,
-            "user_id", "email", "first_name", "last_name", "phone", "timezone", "total_sessions", "is_active",
+            "user", "email", "first_name", "last_name", "phone", "timezone", "total_sessions", "is_active",
             "created", "updated",
         ]  # fmt: skip
 
@@ -80,7 +80,17 @@ class TrainerListCreateApi(APIView):
         page = paginator.paginate_queryset(trainer_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(trainer_output(request, page, many=True))
 
-    @extend_schema(request=TrainerCreateInput, responses={201: TrainerStaffOutput})
+    @extend_schema(
+        request=TrainerCreateInput,
+        responses={201: TrainerStaffOutput},
+        description=(
+            "Add a trainer. A new address gets an account with the trainer role and a mail to choose a password "
+            "(as `POST /api/staff/` with role `trainer`, which makes the same profile with default details). "
+            "The address of a staff member without a trainer profile (an owner or a manager who teaches) gets "
+            "a profile; their account, role and password stay as they are and no mail is sent. A client's "
+            "address, a deactivated account and someone who already has a profile are refused (400, `email`)."
+        ),
+    )
     def post(self, request):
         data = self.TrainerCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -125,7 +135,15 @@ class TrainerDetailApi(APIView):
         trainer = services.trainer_update(trainer=trainer, **data.validated_data)
         return Response(TrainerStaffOutput(trainer).data)
 
-    @extend_schema(responses={200: TrainerStaffOutput})
+    @extend_schema(
+        responses={200: TrainerStaffOutput},
+        description=(
+            "The trainer stops taking new bookings; bookings already made stay, and their account can still "
+            "log in (an owner or a manager may stop teaching). To end someone's access, and choose what "
+            "happens to their future bookings, use `POST /api/staff/{user_id}/deactivate/` (`user_id`: this "
+            "trainer's `user`)."
+        ),
+    )
     def delete(self, request, trainer_id: int):
         trainer = self._get(request, trainer_id)
         if not request.user.manages_studio:
@@ -134,17 +152,17 @@ class TrainerDetailApi(APIView):
 
 
 class SessionTypeOutput(serializers.ModelSerializer):
-    trainer_ids = serializers.SerializerMethodField()
+    trainers = serializers.SerializerMethodField()
 
     class Meta:
         model = SessionType
         fields = [
             "id", "name", "description", "duration_minutes", "slot_interval_minutes", "price", "currency",
             "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_advance_days",
-            "cancellation_window_hours", "requires_confirmation", "is_active", "trainer_ids",
+            "cancellation_window_hours", "requires_confirmation", "is_active", "trainers",
         ]  # fmt: skip
 
-    def get_trainer_ids(self, session_type) -> list[int]:
+    def get_trainers(self, session_type) -> list[int]:
         return sorted(trainer.pk for trainer in session_type.trainers.all())
 
 

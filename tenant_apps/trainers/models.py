@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -69,6 +69,15 @@ class SessionType(models.Model):
     )
     cancellation_window_hours = models.PositiveSmallIntegerField(default=24)
     requires_confirmation = models.BooleanField(default=False)
+    # The studio's fee policy: whether a client's late cancellation, or a no-show, keeps the credit spent.
+    late_cancel_forfeits_credit = models.BooleanField(default=True)
+    no_show_forfeits_credit = models.BooleanField(default=True)
+    # How calendars show it.
+    color = models.CharField(
+        max_length=7,
+        default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #2563eb.")],
+    )
     is_active = models.BooleanField(default=True)
     trainers = models.ManyToManyField(Trainer, related_name="session_types", blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -1,11 +1,12 @@
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.timezone import now
 
-from shared_apps.accounts.models import Role, User
-from shared_apps.accounts.services import staff_invite
-from shared_apps.core.exceptions import full_clean_or_fail
-from shared_apps.core.tenancy import studio_currency, studio_timezone
+from shared_apps.accounts.models import Role, User, UserManager
+from shared_apps.accounts.services import EMAIL_TAKEN, StaffChange, staff_invite
+from shared_apps.core.exceptions import ValidationFailed, full_clean_or_fail
+from shared_apps.core.tenancy import current_studio, studio_currency, studio_timezone
 from tenant_apps.trainers.models import SessionType, Trainer
 
 
@@ -22,24 +23,79 @@ def trainer_create(
     invited_by: User | None = None,
     request=None,
 ) -> Trainer:
-    """A trainer and their account (role trainer), invited by mail to choose a password."""
-    trainer = Trainer(
-        display_name=(display_name or f"{first_name} {last_name}").strip(),
-        bio=bio,
-        expertise=expertise or [],
-        timezone=timezone or studio_timezone(),
-    )
-    full_clean_or_fail(trainer, exclude=["user"])
-    user = staff_invite(
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        role=Role.TRAINER,
-        invited_by=invited_by,
-    )
-    trainer.user = user
+    """A trainer: their profile, and their account unless they already have one.
+
+    A new address gets an account with the trainer role, invited by mail to choose a password. The address of
+    one of the studio's staff who has no profile yet (an owner or a manager who teaches) gets a profile: the
+    account keeps its role, names and password, and no mail is sent. A client's address, a deactivated
+    account and a trainer who already has a profile are refused."""
+    details = {
+        "display_name": (display_name or f"{first_name} {last_name}").strip(),
+        "bio": bio,
+        "expertise": expertise or [],
+        "timezone": timezone or studio_timezone(),
+    }
+    # Checked before the account is made, so that bad details answer with the profile's field errors alone.
+    full_clean_or_fail(Trainer(**details), exclude=["user"])
+    existing = User.objects.select_for_update().filter(email__iexact=UserManager.normalize_email(email)).first()
+    if existing is None:
+        user = staff_invite(
+            email=email, first_name=first_name, last_name=last_name, role=Role.TRAINER, invited_by=invited_by
+        )
+    elif not existing.is_studio_staff:
+        raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+    elif not existing.is_active:
+        raise ValidationFailed(fields={"email": ["This staff account is deactivated: reactivate it first."]})
+    elif Trainer.objects.filter(user=existing).exists():
+        raise ValidationFailed(fields={"email": ["This person already has a trainer profile."]})
+    else:
+        user = existing
+    return trainer_profile_ensure(user=user, **details)
+
+
+@transaction.atomic
+def trainer_profile_ensure(
+    *,
+    user: User,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    bio: str | None = None,
+    expertise: list[str] | None = None,
+) -> Trainer:
+    """The one place a trainer profile is made: ``user``'s profile, created if it has none (named after the
+    account, in the studio's timezone), with the details given. It takes bookings exactly when the account is
+    active, so this also reactivates the profile of an active account."""
+    # The account's row lock: two calls for one account (an invitation and a role change) make one profile.
+    user = User.objects.select_for_update().get(pk=user.pk)
+    trainer = Trainer.objects.filter(user=user).first()
+    if trainer is None:
+        trainer = Trainer(
+            user=user,
+            display_name=user.get_full_name() or user.email.split("@")[0],
+            timezone=studio_timezone(),
+        )
+    details = {"display_name": display_name, "timezone": timezone, "bio": bio, "expertise": expertise}
+    for field, value in details.items():
+        if value is not None:
+            setattr(trainer, field, value)
+    trainer.is_active = user.is_active
+    full_clean_or_fail(trainer)
     trainer.save()
     return trainer
+
+
+@transaction.atomic
+def trainer_profile_follow_account(*, user: User, change: str) -> None:
+    """Keep the trainer profile in step with a change to the account (the staff_changed signal): a deactivated
+    account's profile takes no bookings; a trainer always has a profile, bookable while the account is
+    active; a reactivated manager's or owner's profile is bookable again. A trainer who becomes a manager
+    keeps their profile as it is (a manager may still teach)."""
+    if not user.is_active:
+        Trainer.objects.filter(user=user, is_active=True).update(is_active=False, updated=now())
+    elif user.role == Role.TRAINER:
+        trainer_profile_ensure(user=user)
+    elif change == StaffChange.REACTIVATED:
+        Trainer.objects.filter(user=user, is_active=False).update(is_active=True, updated=now())
 
 
 _TRAINER_FIELDS = {"display_name", "bio", "expertise", "timezone", "rating", "is_active"}
@@ -50,6 +106,10 @@ def trainer_update(*, trainer: Trainer, **changes) -> Trainer:
     unknown = set(changes) - _TRAINER_FIELDS
     if unknown:
         raise ValueError(f"not trainer fields: {unknown}")
+    if changes.get("is_active") and not trainer.user.is_active:
+        raise ValidationFailed(
+            fields={"is_active": ["This trainer's account is deactivated: reactivate the account first."]}
+        )
     for field, value in changes.items():
         setattr(trainer, field, value)
     full_clean_or_fail(trainer)
@@ -59,7 +119,9 @@ def trainer_update(*, trainer: Trainer, **changes) -> Trainer:
 
 @transaction.atomic
 def trainer_deactivate(*, trainer: Trainer) -> Trainer:
-    """The trainer stops being bookable; their history, and bookings already made, stay."""
+    """The trainer stops being bookable; their history, and bookings already made, stay. Their account is not
+    touched (an owner or a manager may stop teaching): ending someone's access is
+    tenant_apps/bookings/handover.py's staff_deactivate_with_bookings."""
     trainer.is_active = False
     trainer.save(update_fields=["is_active", "updated"])
     return trainer
@@ -76,6 +138,10 @@ _SESSION_TYPE_FIELDS = {
 def session_type_create(*, trainers: list[Trainer] | None = None, **fields) -> SessionType:
     fields.setdefault("currency", studio_currency())
     fields.setdefault("price", Decimal("0"))
+    studio = current_studio()
+    if studio is not None:
+        # The studio's policy, unless this session type has its own.
+        fields.setdefault("cancellation_window_hours", studio.default_cancellation_window_hours)
     session_type = SessionType(**fields)
     full_clean_or_fail(session_type)
     session_type.save()

@@ -36,8 +36,8 @@ def test_anyone_reads_a_days_slots(anon_a, schedule_a):
 
     assert response.status_code == 200
     assert response.json() == {
-        "trainer_id": trainer.pk,
-        "session_type_id": session_type.pk,
+        "trainer": trainer.pk,
+        "session_type": session_type.pk,
         "timezone": "Europe/London",
         "available_slots": [z(day, "09:00"), z(day, "10:00"), z(day, "11:00")],
         "total": 3,

@@ -43,13 +43,20 @@ def test_a_client_books_a_free_slot_for_themself(
         assert booking.client.user == client_a
         assert booking.end_time - booking.start_time == timedelta(minutes=60)
         assert list(booking.events.values_list("kind", flat=True)) == [BookingEvent.Kind.CREATED]
-    assert {key: body[key] for key in ("id", "trainer_id", "client_id", "session_type_id", "status")} == {
+    assert {key: body[key] for key in ("id", "trainer", "client", "session_type", "status", "payment_state")} == {
         "id": booking.pk,
-        "trainer_id": trainer.pk,
-        "client_id": booking.client_id,
-        "session_type_id": session_type.pk,
+        "trainer": trainer.pk,
+        "client": booking.client_id,
+        "session_type": session_type.pk,
         "status": "confirmed",
+        "payment_state": "unpaid",
     }
+    assert (body["trainer_name"], body["client_name"], body["session_type_name"], body["session_type_color"]) == (
+        "Tess Trainer",
+        booking.client.full_name,
+        "PT 60",
+        "#2563eb",
+    )
     assert body["start_time"] == booking.start_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert body["confirmation_sent"] is True
     assert mail.outbox[-1].to == [client_a.email]
@@ -87,7 +94,7 @@ def test_staff_book_for_a_named_client(as_user, manager_a, schedule_a, studio_a)
     )
 
     assert response.status_code == 201
-    assert response.json()["client_id"] == someone.pk
+    assert response.json()["client"] == someone.pk
     assert response.json()["notes"] == "First session"
 
 

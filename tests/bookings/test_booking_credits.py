@@ -83,7 +83,7 @@ def test_a_client_books_with_a_named_package_and_one_credit_is_debited(as_user, 
 
     assert response.status_code == 201, response.json()
     booking_id = response.json()["id"]
-    assert response.json()["client_package_id"] == pack.pk
+    assert response.json()["client_package"] == pack.pk
     assert state(studio_a, pack) == (4, [("purchase", 5, None), ("booking", -1, booking_id)])
 
 
@@ -108,20 +108,76 @@ def test_the_only_usable_package_is_used_when_none_is_named(as_user, manager_a, 
     )
 
     assert response.status_code == 201, response.json()
-    assert response.json()["client_package_id"] == pack.pk
+    assert response.json()["client_package"] == pack.pk
     assert state(studio_a, pack)[0] == 4
     assert state(studio_a, short)[0] == 10
 
 
-def test_with_several_usable_packages_and_none_named_nothing_is_debited(schedule_a, studio_a, pack):
+def test_with_several_usable_packages_and_none_named_the_one_expiring_first_pays(schedule_a, studio_a, pack):
     with tenant_context(studio_a):
-        second = sell(SessionPackageFactory(), pack.client)
+        later = sell(SessionPackageFactory(validity_days=120), pack.client)
+        sooner = sell(SessionPackageFactory(validity_days=30), pack.client)
 
     booking = book(studio_a, schedule_a, pack.client)
 
-    assert booking.client_package_id is None
+    assert (booking.payment_state, booking.client_package_id) == ("credit", sooner.pk)
+    assert state(studio_a, sooner) == (9, [("purchase", 10, None), ("booking", -1, booking.pk)])
     assert state(studio_a, pack) == (5, [("purchase", 5, None)])
-    assert state(studio_a, second) == (10, [("purchase", 10, None)])
+    assert state(studio_a, later) == (10, [("purchase", 10, None)])
+
+
+def test_packages_expiring_the_same_day_are_used_in_the_order_they_were_sold(schedule_a, studio_a, pack):
+    with tenant_context(studio_a):
+        twin = sell(SessionPackageFactory(validity_days=90), pack.client)
+
+    booking = book(studio_a, schedule_a, pack.client)
+
+    assert twin.expiry_date == pack.expiry_date and twin.pk > pack.pk
+    assert booking.client_package_id == pack.pk
+    assert state(studio_a, twin)[0] == 10
+
+
+def test_a_client_with_only_an_expired_package_is_booked_unpaid(as_user, client_a, schedule_a, studio_a, pack):
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        ClientPackage.objects.filter(pk=pack.pk).update(expiry_date=next_monday() - timedelta(days=1))
+
+    response = as_user(client_a).post(
+        URL,
+        {"trainer": trainer.pk, "session_type": session_type.pk, "start_time": at(next_monday(), "10:00").isoformat()},
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["payment_state"], body["client_package"], body["client_package_name"]) == ("unpaid", None, None)
+    assert body["price"] == "40.00"
+    assert state(studio_a, pack) == (5, [("purchase", 5, None)])
+
+
+def test_a_free_session_type_is_complimentary_and_takes_no_credit_unless_named(schedule_a, studio_a, pack):
+    _, session_type = schedule_a
+    with tenant_context(studio_a):
+        SessionType.objects.filter(pk=session_type.pk).update(price=Decimal("0"))
+        session_type.refresh_from_db()
+
+    free = book(studio_a, schedule_a, pack.client)
+    named = book(studio_a, schedule_a, pack.client, clock="11:00", client_package=pack)
+
+    assert (free.payment_state, free.client_package_id) == ("complimentary", None)
+    assert (named.payment_state, named.client_package_id) == ("credit", pack.pk)
+    assert state(studio_a, pack)[0] == 4
+
+
+def test_the_booking_output_names_the_package_and_its_credits_left(as_user, client_a, schedule_a, studio_a, pack):
+    booking = book(studio_a, schedule_a, pack.client, client_package=pack)
+
+    body = as_user(client_a).get(f"/api/bookings/{booking.pk}/").json()
+
+    assert body["payment_state"] == "credit"
+    assert body["client_package"] == pack.pk
+    assert body["client_package_name"] == "Five"
+    assert body["client_package_sessions_remaining"] == 4
+    assert body["credit_returned"] is False
 
 
 def test_without_a_package_the_booking_is_made_without_credits(schedule_a, studio_a, booking_client_a):
@@ -269,12 +325,12 @@ def test_a_timely_cancellation_refunds_the_credit_once(as_user, client_a, schedu
     )
 
 
-def test_a_late_cancellation_keeps_the_credit_spent(schedule_a, studio_a, pack, manager_a):
+def test_a_late_cancellation_keeps_the_credit_spent(schedule_a, studio_a, pack, client_a):
     booking = book(studio_a, schedule_a, pack.client, client_package=pack)
 
     with tenant_context(studio_a):
         cancelled = services.booking_cancel(
-            booking=booking, actor=manager_a, now=booking.start_time - timedelta(hours=2)
+            booking=booking, actor=client_a, now=booking.start_time - timedelta(hours=2)
         )
 
     assert cancelled.is_late_cancellation is True
@@ -298,7 +354,7 @@ def test_a_reschedule_keeps_the_same_debit(as_user, client_a, schedule_a, studio
     )
 
     assert response.status_code == 200, response.json()
-    assert response.json()["client_package_id"] == pack.pk
+    assert response.json()["client_package"] == pack.pk
     assert state(studio_a, pack) == (4, [("purchase", 5, None), ("booking", -1, booking.pk)])
 
 
@@ -453,7 +509,7 @@ def test_bookings_racing_for_the_only_package_without_naming_it_debit_it_once(st
 
         statuses = [getattr(result, "status_code", repr(result)) for result in results]
         assert statuses == [201] * RACERS, results
-        assert sorted(r.json()["client_package_id"] is not None for r in results) == [False] * (RACERS - 1) + [True]
+        assert sorted(r.json()["client_package"] is not None for r in results) == [False] * (RACERS - 1) + [True]
         assert committed_outcome(studio_a, setup) == {
             "balance": 0,
             "ledger": 0,

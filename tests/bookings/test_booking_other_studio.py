@@ -25,6 +25,10 @@ CALLS = [
     ("post", "no-show/", None),
     ("post", "reschedule/", {"start_time": datetime.combine(next_monday(2), time(10), tzinfo=LONDON).isoformat()}),
     ("get", "history/", None),
+    ("post", "undo/", None),
+    ("post", "attach-package/", {"client_package": 1}),
+    ("post", "record-payment/", {"payment_method": "cash", "amount_paid": "40.00"}),
+    ("post", "complimentary/", {"reason": "Bravo says so"}),
 ]
 CALL_IDS = [f"{method}-{path.rstrip('/') or 'detail'}" for method, path, _ in CALLS]
 
@@ -49,7 +53,14 @@ def booking_a(studio_a, studio_b, schedule_a):
 def snapshot(studio, booking) -> tuple:
     with tenant_context(studio):
         fresh = Booking.objects.get(pk=booking.pk)
-        return fresh.status, fresh.notes, fresh.start_time, fresh.end_time, fresh.events.count()
+        return (
+            fresh.status,
+            fresh.notes,
+            fresh.start_time,
+            fresh.end_time,
+            fresh.payment_state,
+            fresh.events.count(),
+        )
 
 
 def call(api, method: str, booking_id: int, path: str, body):

@@ -157,13 +157,20 @@ def test_notes_and_timeline(as_user, manager_a, trainer_a, booking_client_a, sch
     assert first.status_code == second.status_code == 201
     assert empty.status_code == 400
     assert [note["text"] for note in notes] == ["Rebook next week", "Prefers mornings"]
-    assert notes[0]["author_id"] == manager_a.pk
+    assert (notes[0]["author"], notes[0]["author_name"]) == (manager_a.pk, manager_a.get_full_name())
     assert [(entry["kind"], entry.get("event")) for entry in timeline] == [
         ("note", None),
         ("booking", "cancelled"),
         ("booking", "created"),
         ("note", None),
     ]
+    cancelled = timeline[1]
+    assert (cancelled["booking"], cancelled["session_type"], cancelled["session_type_name"]) == (
+        booking.pk,
+        session_type.pk,
+        "PT 60",
+    )
+    assert (timeline[0]["author"], timeline[0]["author_name"]) == (manager_a.pk, manager_a.get_full_name())
 
 
 def test_clients_anonymous_and_other_studios_are_refused(as_user, anon_a, client_a, studio_a, studio_b):
@@ -257,9 +264,9 @@ def test_a_trainer_sees_only_their_own_sessions_in_a_clients_timeline(
     for_manager = as_user(manager_a).get(f"{URL}{booking_client_a.pk}/timeline/").json()
 
     assert any(entry["kind"] == "booking" for entry in for_trainer)  # their own session is there
-    assert theirs.pk not in {entry.get("booking_id") for entry in for_trainer}
+    assert theirs.pk not in {entry.get("booking") for entry in for_trainer}
     assert "Private family matter" not in str(for_trainer)
-    assert theirs.pk in {entry.get("booking_id") for entry in for_manager}
+    assert theirs.pk in {entry.get("booking") for entry in for_manager}
 
 
 def test_erasure_also_clears_free_text_in_booking_history(as_user, owner_a, booking_client_a, schedule_a, studio_a):

@@ -16,7 +16,7 @@ URL = "/api/clients/"
 def test_a_manager_adds_a_client(as_user, manager_a, studio_a):
     response = as_user(manager_a).post(URL, {"email": "Dee@Example.com", "first_name": "Dee", "phone": "07700 900123"})
 
-    assert response.status_code == 400  # a national number without a country code is ambiguous
+    assert response.status_code == 400  # 07700 900xxx is reserved for drama: no one has such a number
     response = as_user(manager_a).post(URL, {"email": "Dee@Example.com", "first_name": "Dee", "phone": "+442079460958"})
     assert response.status_code == 201
     assert response.json()["email"] == "dee@example.com"
@@ -64,3 +64,15 @@ def test_clients_anonymous_and_other_studios_are_refused(as_user, anon_a, client
     assert as_user(client_a).get(f"{URL}{someone.pk}/").status_code == 403
     assert anon_a.get(URL).status_code == 401
     assert as_user(owner_b, studio_b).get(f"{URL}{someone.pk}/").status_code == 404
+
+
+def test_relations_are_named_by_their_model_and_hold_its_id(as_user, manager_a, booking_client_a, schedule_a):
+    trainer, _ = schedule_a
+
+    response = as_user(manager_a).patch(f"{URL}{booking_client_a.pk}/", {"primary_trainer": trainer.pk})
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["primary_trainer"], body["primary_trainer_name"]) == (trainer.pk, "Tess Trainer")
+    assert body["user"] == booking_client_a.user_id
+    assert not [name for name in body if name.endswith(("_id", "_ids"))]

@@ -409,7 +409,7 @@ def test_an_id_as_a_number_or_its_digits_is_accepted(as_user, manager_a, studio_
     )
 
     assert response.status_code == 201
-    assert response.json()["primary_trainer_id"] == trainer.pk
+    assert response.json()["primary_trainer"] == trainer.pk
 
 
 @pytest.mark.parametrize(

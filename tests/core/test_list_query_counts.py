@@ -64,7 +64,7 @@ def test_clients_with_trainers_and_tags(as_user, manager_a, studio_a, django_ass
     )
     assert len(few_rows) == 3
     assert len(many_rows) == 30
-    assert {row["primary_trainer_id"] for row in many_rows} == {coach.pk for coach in coaches}
+    assert {row["primary_trainer"] for row in many_rows} == {coach.pk for coach in coaches}
     assert all("vip" in row["tags"] for row in many_rows)
 
 
@@ -81,7 +81,7 @@ def test_session_types_with_several_trainers_each(anon_a, studio_a, django_asser
     )
     assert len(few_rows) == 3
     assert len(many_rows) == 30
-    assert all(len(row["trainer_ids"]) == 3 for row in many_rows)
+    assert all(len(row["trainers"]) == 3 for row in many_rows)
 
 
 def test_availability_windows_of_several_trainers(as_user, manager_a, studio_a, django_assert_max_num_queries):
@@ -155,7 +155,7 @@ def test_notes_by_several_authors(as_user, manager_a, studio_a, django_assert_ma
     )
     assert len(few_rows) == 4
     assert len(many_rows) == 30
-    assert {row["author_id"] for row in many_rows} == {author.pk if author else None for author in authors}
+    assert {row["author"] for row in many_rows} == {author.pk if author else None for author in authors}
 
 
 def test_packages_with_session_types(anon_a, studio_a, django_assert_max_num_queries):
@@ -171,7 +171,7 @@ def test_packages_with_session_types(anon_a, studio_a, django_assert_max_num_que
     )
     assert len(few_rows) == 3
     assert len(many_rows) == 30
-    assert {len(row["session_type_ids"]) for row in many_rows} == {1, 2, 3}
+    assert {len(row["session_types"]) for row in many_rows} == {1, 2, 3}
 
 
 def test_staff(as_user, owner_a, studio_a, django_assert_max_num_queries):
@@ -190,3 +190,49 @@ def test_staff(as_user, owner_a, studio_a, django_assert_max_num_queries):
     with tenant_context(studio_a):
         UserFactory(role=Role.CLIENT)
     assert len(as_user(owner_a).get("/api/staff/").json()["results"]) == 30
+
+
+def test_bookings_with_names_colours_and_packages(as_user, manager_a, studio_a, django_assert_max_num_queries):
+    """The calendar's list: trainer and client names, session type name and colour, the paying package's name
+    and credits left, for bookings of several trainers, clients and packages."""
+    from decimal import Decimal
+
+    from tenant_apps.bookings.services import booking_create
+    from tenant_apps.packages.services import package_assign
+    from tests.conftest import next_monday
+
+    with tenant_context(studio_a):
+        coaches = [TrainerFactory(display_name=f"Coach {index}") for index in range(3)]
+        for coach in coaches:
+            for day in range(7):
+                WindowFactory(trainer=coach, day_of_week=day, start_time="06:00", end_time="22:00")
+        kinds = [SessionTypeFactory(trainers=coaches, color=color) for color in ("#112233", "#445566")]
+    made = []
+
+    def add_rows(count: int) -> None:
+        for _ in range(count):
+            index = len(made)
+            client = ClientFactory()
+            if index % 2:
+                package_assign(
+                    package=SessionPackageFactory(), client=client, payment_method="cash", amount_paid=Decimal("10")
+                )
+            start = datetime.combine(next_monday(), datetime.min.time(), tzinfo=UTC) + timedelta(
+                days=index // 10, hours=7 + index % 10
+            )
+            made.append(
+                booking_create(
+                    trainer=coaches[index % 3], client=client, session_type=kinds[index % 2], start_time=start
+                )
+            )
+
+    few_rows, many_rows = assert_flat(
+        as_user(manager_a), "/api/bookings/", add_rows, studio_a, django_assert_max_num_queries, few=3, many=30
+    )
+    assert len(few_rows) == 3
+    assert len(many_rows) == 30
+    assert {row["trainer_name"] for row in many_rows} == {"Coach 0", "Coach 1", "Coach 2"}
+    assert {row["session_type_color"] for row in many_rows} == {"#112233", "#445566"}
+    assert {row["payment_state"] for row in many_rows} == {"credit", "unpaid"}
+    assert {row["client_package_sessions_remaining"] for row in many_rows} == {9, None}
+    assert all(row["client_name"] for row in many_rows)

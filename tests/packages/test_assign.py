@@ -46,10 +46,11 @@ def test_a_manager_sells_a_package(as_user, manager_a, studio_a, package_a, buye
         assert sold.status == "active"
         assert list(sold.transactions.values_list("kind", "delta", "actor")) == [("purchase", 10, manager_a.pk)]
         assert ledger_sum(sold) == sold.sessions_remaining
-    assert {key: body[key] for key in ("id", "client_id", "package_id", "sessions_remaining", "status")} == {
+    assert {key: body[key] for key in ("id", "client", "package", "sold_by", "sessions_remaining", "status")} == {
         "id": sold.pk,
-        "client_id": buyer.pk,
-        "package_id": package_a.pk,
+        "client": buyer.pk,
+        "package": package_a.pk,
+        "sold_by": manager_a.pk,
         "sessions_remaining": 10,
         "status": "active",
     }

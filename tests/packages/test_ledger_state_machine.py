@@ -82,6 +82,8 @@ class LedgerMachine(RuleBasedStateMachine):
             for name in ("PT", "Yoga")
         ]
         self.clients = [ClientFactory(email=f"machine{index}@alpha.test") for index in range(2)]
+        # Who cancels decides the refund; any client user's cancellation is a client's.
+        self.client_user = UserFactory(role=Role.CLIENT, email="machine-client@alpha.test")
         self.sold: dict[int, Sold] = {}
         self.booked: list[Booked] = []
         self.hours_taken: dict[int, int] = {}
@@ -182,7 +184,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 for pk, model in self.sold.items()
                 if model.client == client.pk and model.usable(session_type.pk, on_date)
             ]
-            paid_by = usable[0] if len(usable) == 1 else None
+            # The one expiring first pays (ties: the one sold first).
+            usable.sort(key=lambda pk: (self.sold[pk].expiry_date, pk))
+            paid_by = usable[0] if usable else None
 
         def create():
             return bookings.booking_create(
@@ -208,7 +212,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 20))
     def cancel_in_time(self, index):
         booked = self.active_booking(index)
-        cancelled = bookings.booking_cancel(booking=self.booking(booked), actor=None, now=self.now)
+        cancelled = bookings.booking_cancel(booking=self.booking(booked), actor=self.client_user, now=self.now)
         assert cancelled.is_late_cancellation is False
         booked.active = False
         if booked.paid_by is not None:
@@ -219,9 +223,21 @@ class LedgerMachine(RuleBasedStateMachine):
     def cancel_late(self, index, hours_before):
         booked = self.active_booking(index)
         moment = booked.start - timedelta(hours=hours_before, minutes=30)
-        cancelled = bookings.booking_cancel(booking=self.booking(booked), actor=None, now=moment)
+        cancelled = bookings.booking_cancel(booking=self.booking(booked), actor=self.client_user, now=moment)
         assert cancelled.is_late_cancellation is True
         booked.active = False
+
+    @precondition(has_active_bookings)
+    @rule(index=st.integers(0, 20), hours_before=st.integers(0, 23))
+    def cancel_by_the_studio(self, index, hours_before):
+        """Staff cancel, even at the last minute: the credit always comes back."""
+        booked = self.active_booking(index)
+        moment = booked.start - timedelta(hours=hours_before, minutes=30)
+        cancelled = bookings.booking_cancel(booking=self.booking(booked), actor=self.trainer.user, now=moment)
+        assert (cancelled.cancelled_by, cancelled.is_late_cancellation) == ("studio", False)
+        booked.active = False
+        if booked.paid_by is not None:
+            self.sold[booked.paid_by].balance += 1
 
     @precondition(has_active_bookings)
     @rule(index=st.integers(0, 20))

@@ -29,7 +29,7 @@ def test_a_manager_creates_a_session_type_offered_by_trainers(as_user, manager_a
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["trainer_ids"] == [trainer.pk]
+    assert body["trainers"] == [trainer.pk]
     assert body["currency"] == "USD"  # the studio's currency by default
     with tenant_context(studio_a):
         assert SessionType.objects.get(pk=body["id"]).price == Decimal("35.50")

@@ -33,6 +33,7 @@ def test_a_manager_adds_a_trainer_who_is_invited_by_mail(
         trainer = Trainer.objects.get(pk=body["id"])
         assert trainer.user.role == Role.TRAINER
         assert not trainer.user.has_usable_password()
+        assert body["user"] == trainer.user_id
     assert mail.outbox[-1].to == ["coach.rae@alpha.test"]
 
 
@@ -79,7 +80,7 @@ def test_the_public_list_hides_private_fields_and_inactive_trainers(anon_a, as_u
     staff = as_user(owner_a).get(URL).json()["results"]
 
     assert [trainer["display_name"] for trainer in public] == ["Ana"]
-    assert set(public[0]) == {"id", "display_name", "bio", "expertise", "rating", "session_type_ids"}
+    assert set(public[0]) == {"id", "display_name", "bio", "expertise", "rating", "session_types"}
     assert {trainer["display_name"] for trainer in staff} == {"Ana", "Gone"}
     assert staff[0]["email"]
     assert anon_a.get(f"{URL}{active.pk}/").json()["display_name"] == "Ana"
