@@ -159,7 +159,8 @@ class SessionTypeOutput(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "duration_minutes", "slot_interval_minutes", "price", "currency",
             "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_advance_days",
-            "cancellation_window_hours", "requires_confirmation", "is_active", "trainers",
+            "cancellation_window_hours", "requires_confirmation", "late_cancel_forfeits_credit",
+            "no_show_forfeits_credit", "color", "is_active", "trainers",
         ]  # fmt: skip
 
     def get_trainers(self, session_type) -> list[int]:
@@ -179,6 +180,15 @@ class SessionTypeInput(serializers.Serializer):
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
     cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
     requires_confirmation = serializers.BooleanField(required=False)
+    late_cancel_forfeits_credit = serializers.BooleanField(
+        required=False, help_text="A client's cancellation inside the window keeps the credit spent (the default)."
+    )
+    no_show_forfeits_credit = serializers.BooleanField(
+        required=False, help_text="A no-show keeps the credit spent (the default)."
+    )
+    color = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$", required=False, help_text="How calendars show it, e.g. #2563eb."
+    )
     is_active = serializers.BooleanField(required=False)
     trainers = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all(), many=True, required=False)
 

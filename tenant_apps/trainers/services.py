@@ -131,6 +131,7 @@ _SESSION_TYPE_FIELDS = {
     "name", "description", "duration_minutes", "slot_interval_minutes", "price", "currency",
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_advance_days",
     "cancellation_window_hours", "requires_confirmation", "is_active",
+    "late_cancel_forfeits_credit", "no_show_forfeits_credit", "color",
 }  # fmt: skip
 
 

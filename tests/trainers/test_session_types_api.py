@@ -88,3 +88,44 @@ def test_another_studio_neither_sees_nor_edits(as_user, studio_a, studio_b):
 
     assert as_user(owner_b, studio_b).patch(f"{URL}{session_type.pk}/", {"price": "1"}).status_code == 404
     assert "Only In A" not in str(as_user(owner_b, studio_b).get(URL).json())
+
+
+def test_a_manager_sets_the_fee_policy_and_colour_of_a_session_type(as_user, manager_a, studio_a):
+    """A lenient studio: a late cancellation and a no-show give the credit back, for this type only."""
+    with tenant_context(studio_a):
+        session_type = SessionTypeFactory()
+
+    response = as_user(manager_a).patch(
+        f"{URL}{session_type.pk}/",
+        {"late_cancel_forfeits_credit": False, "no_show_forfeits_credit": False, "color": "#0f766e"},
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["late_cancel_forfeits_credit"], body["no_show_forfeits_credit"], body["color"]) == (
+        False,
+        False,
+        "#0f766e",
+    )
+    with tenant_context(studio_a):
+        session_type.refresh_from_db()
+        assert not session_type.late_cancel_forfeits_credit
+        assert not session_type.no_show_forfeits_credit
+
+
+def test_a_session_type_colour_must_be_a_hex_colour(as_user, manager_a, studio_a):
+    with tenant_context(studio_a):
+        session_type = SessionTypeFactory()
+
+    response = as_user(manager_a).patch(f"{URL}{session_type.pk}/", {"color": "red; background: url(x)"})
+
+    assert response.status_code == 400
+    assert "color" in response.json()["fields"]
+
+
+def test_new_session_types_forfeit_credits_by_default(as_user, manager_a):
+    response = as_user(manager_a).post(URL, {"name": "PT 30", "duration_minutes": 30})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["late_cancel_forfeits_credit"] is True
+    assert response.json()["no_show_forfeits_credit"] is True
