@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 
 from shared_apps.core.exceptions import ApplicationError
 from tenants import services
+from tenants.countries import COUNTRY_CODES
 from tenants.models import Domain, Studio
 from tenants.themes import available_themes
 
-STUDIO_FIELDS = ["name", "slug", "timezone", "theme", "currency", "brand_color"]
+STUDIO_FIELDS = ["name", "slug", "timezone", "theme", "currency", "country", "brand_color"]
 
 # The admin's own login form has no rate limit and no second factor: send it to allauth's login page, which
 # has both (failed logins throttled like the API's, then the authenticator code).
@@ -29,11 +30,13 @@ class StudioCreationForm(forms.ModelForm):
     class Meta:
         model = Studio
         fields = STUDIO_FIELDS
-        widgets = {"theme": forms.Select(choices=[])}
+        widgets = {"theme": forms.Select(choices=[]), "country": forms.Select(choices=[])}
+        help_texts = {"country": "The region of phone numbers typed without their country code."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].widget.choices = [(theme, theme) for theme in available_themes()]
+        self.fields["country"].widget.choices = [(code, code) for code in sorted(COUNTRY_CODES)]
 
     def _post_clean(self):
         # The provisioning service validates the whole studio (the model alone would want a schema name).
@@ -96,6 +99,7 @@ class StudioAdmin(admin.ModelAdmin):
             "logo",
             "timezone",
             "currency",
+            "country",
             "staff_mfa_required",
             "status",
             "created",

@@ -4,11 +4,14 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shared_apps.core.fields import PhoneNumberField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsPlatformAdmin
 from shared_apps.core.schema import paginated
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenants import services
+from tenants.countries import COUNTRY_CODES
+from tenants.models import Studio
 from tenants.selectors import studio_list
 from tenants.themes import available_themes
 
@@ -23,11 +26,25 @@ class StudioOutput(serializers.Serializer):
     brand_color = serializers.CharField()
     timezone = serializers.CharField()
     currency = serializers.CharField()
+    country = serializers.CharField(
+        help_text="ISO 3166 alpha-2. Phone numbers typed without a country code are read as this country's."
+    )
+    logo_url = serializers.SerializerMethodField()
+    contact_email = serializers.CharField()
+    contact_phone = PhoneNumberField(help_text="E.164, or empty.")
+    address = serializers.CharField()
+    cancellation_policy = serializers.CharField()
+    default_cancellation_window_hours = serializers.IntegerField()
     status = serializers.CharField()
     created = serializers.DateTimeField()
 
     def get_domains(self, studio) -> list[str]:
         return [domain.domain for domain in studio.domains.all()]
+
+    def get_logo_url(self, studio: Studio) -> str | None:
+        if not studio.logo:
+            return None
+        return self.context["request"].build_absolute_uri(studio.logo.url)
 
 
 class StudioListCreateApi(APIView):
@@ -50,6 +67,15 @@ class StudioListCreateApi(APIView):
         theme = serializers.ChoiceField(choices=[], required=False)
         currency = serializers.CharField(required=False, default="USD", max_length=3)
         brand_color = serializers.CharField(required=False, default="#2563eb", max_length=7)
+        # Set at creation: a US number such as (201) 555-0123 is also a valid London one, so a studio left on
+        # the default would store its people's numbers wrongly without any error.
+        country = serializers.ChoiceField(
+            choices=sorted(COUNTRY_CODES),
+            required=False,
+            default="GB",
+            help_text="ISO 3166 alpha-2 (default GB): the region of phone numbers typed without a country code.",
+            error_messages={"invalid_choice": "Use an ISO 3166 country code such as GB or US."},
+        )
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -59,14 +85,14 @@ class StudioListCreateApi(APIView):
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(studio_list(), request, view=self)
-        return paginator.get_paginated_response(StudioOutput(page, many=True).data)
+        return paginator.get_paginated_response(StudioOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(request=StudioListCreateInput, responses={201: StudioOutput})
     def post(self, request):
         data = self.StudioListCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         studio = services.studio_create(**data.validated_data)
-        return Response(StudioOutput(studio).data, status=status.HTTP_201_CREATED)
+        return Response(StudioOutput(studio, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class StudioDetailApi(APIView):
@@ -74,7 +100,8 @@ class StudioDetailApi(APIView):
 
     @extend_schema(responses=StudioOutput)
     def get(self, request, studio_id: int):
-        return Response(StudioOutput(get_object_or_404(studio_list(), pk=studio_id)).data)
+        studio = get_object_or_404(studio_list(), pk=studio_id)
+        return Response(StudioOutput(studio, context={"request": request}).data)
 
 
 class StudioSuspendApi(APIView):
@@ -83,7 +110,7 @@ class StudioSuspendApi(APIView):
     @extend_schema(request=None, responses=StudioOutput)
     def post(self, request, studio_id: int):
         studio = services.studio_suspend(studio=get_object_or_404(studio_list(), pk=studio_id))
-        return Response(StudioOutput(studio).data)
+        return Response(StudioOutput(studio, context={"request": request}).data)
 
 
 class StudioActivateApi(APIView):
@@ -92,4 +119,4 @@ class StudioActivateApi(APIView):
     @extend_schema(request=None, responses=StudioOutput)
     def post(self, request, studio_id: int):
         studio = services.studio_activate(studio=get_object_or_404(studio_list(), pk=studio_id))
-        return Response(StudioOutput(studio).data)
+        return Response(StudioOutput(studio, context={"request": request}).data)

@@ -23,7 +23,7 @@ from tenants.models import Domain, Studio, schema_name_for
 from tenants.selectors import normalise_host
 
 
-def _studio_build(*, name, slug, timezone, theme, currency, brand_color) -> tuple[Studio, str]:
+def _studio_build(*, name, slug, timezone, theme, currency, brand_color, country) -> tuple[Studio, str]:
     studio = Studio(
         name=(name or "").strip(),
         slug=slug,
@@ -32,6 +32,7 @@ def _studio_build(*, name, slug, timezone, theme, currency, brand_color) -> tupl
         theme=theme or settings.DEFAULT_THEME,
         currency=currency,
         brand_color=brand_color,
+        country=country,
     )
     return studio, f"{slug}.{settings.PLATFORM_DOMAIN}"
 
@@ -46,11 +47,18 @@ def studio_validate(
     theme: str | None = None,
     currency: str = "USD",
     brand_color: str = "#2563eb",
+    country: str = "GB",
     **_ignored,
 ) -> None:
     """Every check that can fail runs before the schema exists, so a refusal leaves nothing behind."""
     studio, domain = _studio_build(
-        name=name, slug=slug, timezone=timezone, theme=theme, currency=currency, brand_color=brand_color
+        name=name,
+        slug=slug,
+        timezone=timezone,
+        theme=theme,
+        currency=currency,
+        brand_color=brand_color,
+        country=country,
     )
     owner_email = UserManager.normalize_email(owner_email)
     errors: dict[str, list[str]] = {}
@@ -95,15 +103,23 @@ def studio_create(
     theme: str | None = None,
     currency: str = "USD",
     brand_color: str = "#2563eb",
+    country: str = "GB",
 ) -> Studio:
     """Create a studio: its row, a schema cloned from the template, its primary domain and its owner.
 
     All in one transaction (PostgreSQL DDL is transactional): if any step fails, no schema, domain or row stays.
-    Without a password the owner is mailed a link to choose one.
+    Without a password the owner is mailed a link to choose one. ``country`` (ISO 3166 alpha-2) is the region
+    of phone numbers typed without their country code, so it is set from the start, not left at the default.
     """
     if connection.schema_name != "public":
         raise RuntimeError("Studios are created from the public schema.")
-    fields = {"timezone": timezone, "theme": theme, "currency": currency, "brand_color": brand_color}
+    fields = {
+        "timezone": timezone,
+        "theme": theme,
+        "currency": currency,
+        "brand_color": brand_color,
+        "country": country,
+    }
     studio_validate(name=name, slug=slug, owner_email=owner_email, owner_password=owner_password, **fields)
     studio, domain = _studio_build(name=name, slug=slug, **fields)
     owner_email = UserManager.normalize_email(owner_email)

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from shared_apps.accounts.models import Role, User
 from shared_apps.core.exceptions import ValidationFailed
+from shared_apps.core.phone_numbers import phone_number_e164, studio_phone_region
 from tenants.models import Domain, Studio
 from tenants.services import studio_create
 from tests.conftest import api_client, make_user, run_committed, run_in_threads, token_of, totp_enable
@@ -42,6 +43,23 @@ def test_studio_create_clones_the_template_and_creates_the_owner():
     # The owner exists only in the studio's schema, not among the platform's users.
     with schema_context("public"):
         assert not User.objects.filter(email="boss@core.test").exists()
+
+
+def test_studio_create_sets_the_country_that_reads_phone_numbers():
+    # (201) 555-0123 is a valid London number too: a US studio left on GB would store it as +44 20 1555 0123.
+    studio = studio_create(name="Jersey Gym", slug="jersey-gym", owner_email="o@jersey.test", country="US")
+
+    studio.refresh_from_db()
+    assert studio.country == "US"
+    with tenant_context(studio):
+        assert phone_number_e164("(201) 555-0123", region=studio_phone_region()) == "+12015550123"
+
+
+def test_a_studio_created_without_a_country_is_in_gb():
+    studio = studio_create(name="Default Gym", slug="default-gym", owner_email="o@default.test")
+
+    studio.refresh_from_db()
+    assert studio.country == "GB"
 
 
 def test_owner_without_password_is_mailed_an_invitation_in_the_studios_name(django_capture_on_commit_callbacks):
@@ -94,6 +112,9 @@ def test_the_template_schema_holds_nothing_but_migration_history():
         ({"owner_email": "not-an-email"}, "owner_email"),
         ({"owner_password": "123"}, "owner_password"),
         ({"name": ""}, "name"),
+        ({"country": "XX"}, "country"),
+        ({"country": "us"}, "country"),
+        ({"country": "USA"}, "country"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_created(fields, bad_field):
@@ -133,10 +154,12 @@ def test_create_studio_command(capsys):
         "America/New_York",
         "--theme",
         "midnight",
+        "--country",
+        "US",
     )
 
     studio = Studio.objects.get(slug="command-gym")
-    assert (studio.timezone, studio.theme) == ("America/New_York", "midnight")
+    assert (studio.timezone, studio.theme, studio.country) == ("America/New_York", "midnight", "US")
     assert "command-gym.localhost" in capsys.readouterr().out
 
 
@@ -145,6 +168,12 @@ def test_create_studio_command_reports_bad_input():
         call_command(
             "create_studio", "--name", "X", "--slug", "x-gym", "--owner-email", "o@x.test", "--timezone", "Nope/Nope"
         )
+    assert _nothing_left_of("x-gym")
+
+
+def test_create_studio_command_refuses_an_unknown_country():
+    with pytest.raises(CommandError, match="country"):
+        call_command("create_studio", "--name", "X", "--slug", "x-gym", "--owner-email", "o@x.test", "--country", "ZZ")
     assert _nothing_left_of("x-gym")
 
 
@@ -162,6 +191,53 @@ class TestPlatformApi:
         assert response.json()["domains"] == ["api-gym.localhost"]
         assert "owner_password" not in response.json()
         assert Studio.objects.filter(slug="api-gym").exists()
+        assert response.json()["country"] == "GB"
+
+    def test_platform_admin_creates_a_studio_in_its_country(self, platform_admin):
+        client = api_client("localhost", token_of(platform_admin))
+
+        response = client.post(self.url, {**self.body, "country": "US"}, format="json")
+
+        assert response.status_code == 201, response.json()
+        assert response.json()["country"] == "US"
+        assert Studio.objects.get(slug="api-gym").country == "US"
+
+    @pytest.mark.parametrize("country", ["XX", "us", "", 1])
+    def test_an_unknown_country_is_refused(self, platform_admin, country):
+        client = api_client("localhost", token_of(platform_admin))
+
+        response = client.post(self.url, {**self.body, "country": country}, format="json")
+
+        assert response.status_code == 400
+        assert set(response.json()["fields"]) == {"country"}
+        assert _nothing_left_of("api-gym")
+
+    def test_the_studios_settings_are_shown_to_the_platform(self, platform_admin, studio_a):
+        with schema_context("public"):
+            Studio.objects.filter(pk=studio_a.pk).update(
+                country="IE",
+                contact_email="hello@alpha.test",
+                contact_phone="+35312345678",
+                address="1 Main Street, Dublin",
+                cancellation_policy="48 hours' notice, please.",
+                default_cancellation_window_hours=48,
+            )
+        client = api_client("localhost", token_of(platform_admin))
+
+        detail = client.get(f"{self.url}{studio_a.pk}/").json()
+        listed = next(studio for studio in client.get(self.url).json()["results"] if studio["id"] == studio_a.pk)
+
+        expected = {
+            "country": "IE",
+            "contact_email": "hello@alpha.test",
+            "contact_phone": "+35312345678",
+            "address": "1 Main Street, Dublin",
+            "cancellation_policy": "48 hours' notice, please.",
+            "default_cancellation_window_hours": 48,
+            "logo_url": None,
+        }
+        assert {name: detail[name] for name in expected} == expected
+        assert {name: listed[name] for name in expected} == expected
 
     def test_platform_admin_lists_and_reads_studios(self, platform_admin, studio_a):
         client = api_client("localhost", token_of(platform_admin))
@@ -244,6 +320,7 @@ def test_platform_admin_creates_a_studio_in_the_django_admin(platform_admin, cli
             "timezone": "UTC",
             "theme": "classic",
             "currency": "EUR",
+            "country": "US",
             "brand_color": "#112233",
             "owner_email": "o@admin.test",
             "owner_password": "Str0ng-Passw0rd!",
@@ -257,6 +334,7 @@ def test_platform_admin_creates_a_studio_in_the_django_admin(platform_admin, cli
             "timezone": "UTC",
             "theme": "classic",
             "currency": "EUR",
+            "country": "US",
             "brand_color": "#112233",
             "owner_email": "o@admin.test",
         },
@@ -265,11 +343,37 @@ def test_platform_admin_creates_a_studio_in_the_django_admin(platform_admin, cli
     assert form.status_code == 200
     assert response.status_code == 302, response.content.decode()[:2000]
     studio = Studio.objects.get(slug="admin-gym")
-    assert studio.currency == "EUR"
+    assert (studio.currency, studio.country) == ("EUR", "US")
     with tenant_context(studio):
         assert User.objects.get().email == "o@admin.test"
     assert refused.status_code == 200
     assert "already exists" in refused.content.decode()
+
+
+def test_the_django_admin_refuses_an_unknown_country(platform_admin, client):
+    client.defaults["HTTP_HOST"] = "localhost"
+    client.force_login(platform_admin)
+
+    form = client.get("/admin/tenants/studio/add/")
+    refused = client.post(
+        "/admin/tenants/studio/add/",
+        {
+            "name": "Admin Gym",
+            "slug": "admin-gym",
+            "timezone": "UTC",
+            "theme": "classic",
+            "currency": "EUR",
+            "country": "XX",
+            "brand_color": "#112233",
+            "owner_email": "o@admin.test",
+        },
+    )
+
+    # The add form offers the codes, GB chosen unless the admin picks another.
+    assert '<option value="GB" selected>' in form.content.decode()
+    assert refused.status_code == 200
+    assert "ISO 3166" in refused.content.decode()
+    assert _nothing_left_of("admin-gym")
 
 
 def test_two_requests_racing_for_one_slug_create_one_studio():

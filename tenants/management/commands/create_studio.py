@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default="UTC")
         parser.add_argument("--theme")
         parser.add_argument("--currency", default="USD")
+        parser.add_argument(
+            "--country",
+            default="GB",
+            help="ISO 3166 alpha-2 code (default GB): the region of phone numbers typed without a country code.",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -30,6 +35,7 @@ class Command(BaseCommand):
                 timezone=options["timezone"],
                 theme=options["theme"],
                 currency=options["currency"],
+                country=options["country"],
             )
         except ApplicationError as error:
             problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.fields.items())
