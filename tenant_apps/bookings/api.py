@@ -1,19 +1,20 @@
 from decimal import Decimal
 
 import django_filters
+from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shared_apps.accounts.models import Role
-from shared_apps.core.exceptions import Forbidden, NotFound
+from shared_apps.core.exceptions import Forbidden
 from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
 from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
-from shared_apps.core.schema import CONFLICT, paginated
+from shared_apps.core.schema import CONFLICT, ErrorResponseSerializer, paginated
 from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import SESSION_PAYMENT_METHODS, Booking, BookingEvent, BookingStatus
@@ -72,11 +73,6 @@ class BookingOutput(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_client_package_sessions_remaining(self, booking: Booking) -> int | None:
         return booking.client_package.sessions_remaining if booking.client_package_id else None
-
-
-class NotAClient(NotFound):
-    code = "not_a_client"
-    message = "Only a client has bookings of their own; staff use /api/bookings/."
 
 
 def _get(request, booking_id: int) -> Booking:
@@ -146,18 +142,16 @@ class BookingListCreateApi(APIView):
         data = self.BookingCreateInput(data=request.data, user=user)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        if user.role == Role.CLIENT:
-            if fields["off_grid"]:
-                raise Forbidden("Only the studio's staff can book outside the offered times.")
-            if "client" in fields:
-                raise serializers.ValidationError({"client": "Clients book for themselves; leave this out."})
-            fields["client"] = client_for_user(user=user)
-        else:
-            if "client" not in fields:
-                raise serializers.ValidationError({"client": "This field is required."})
-            if user.role == Role.TRAINER and fields["trainer"].user_id != user.pk:
-                raise Forbidden("Trainers book sessions into their own calendar only.")
-        booking = services.booking_create(**fields, created_by=user)
+        if user.role == Role.CLIENT and "client" in fields:
+            raise serializers.ValidationError({"client": "Clients book for themselves; leave this out."})
+        if user.role != Role.CLIENT and "client" not in fields:
+            raise serializers.ValidationError({"client": "This field is required."})
+        # Who may book what (a trainer: their own calendar; off the grid: staff) is the service's rule. One
+        # transaction: a refused booking leaves no client record created for it behind.
+        with transaction.atomic():
+            if user.role == Role.CLIENT:
+                fields["client"] = client_for_user(user=user)
+            booking = services.booking_create(**fields, created_by=user)
         return Response(BookingOutput(booking).data, status=status.HTTP_201_CREATED)
 
 
@@ -248,7 +242,9 @@ class BookingRescheduleApi(APIView):
         trainer = StrictPrimaryKeyRelatedField(
             queryset=Trainer.objects.all(),
             required=False,
-            help_text="Move the booking to this trainer (who must offer its session type and be free then).",
+            help_text="Staff only: move the booking to this trainer (who must offer its session type and be free "
+            "then). A client moves their booking to another time with the same trainer; a trainer keeps it in "
+            "their own calendar.",
         )
         off_grid = serializers.BooleanField(
             required=False, default=False, help_text="Staff only: any start the trainer is free at."
@@ -259,15 +255,13 @@ class BookingRescheduleApi(APIView):
         booking = _get(request, booking_id)
         data = self.BookingRescheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
-        is_staff = _is_staff_of(request.user, booking)
-        if data.validated_data["off_grid"] and not is_staff:
-            raise Forbidden("Only the studio's staff can move a booking outside the offered times.")
+        # Who may move it where is the service's rule (a trainer keeps it in their calendar, a client keeps the
+        # trainer and the cancellation window, off the grid is for staff).
         booking = services.booking_reschedule(
             booking=booking,
             start_time=data.validated_data["start_time"],
             trainer=data.validated_data.get("trainer"),
             actor=request.user,
-            by_client=not is_staff,
             off_grid=data.validated_data["off_grid"],
         )
         return Response(BookingOutput(booking).data)
@@ -306,7 +300,9 @@ class BookingRecordPaymentApi(APIView):
         payment_method = serializers.ChoiceField(choices=SESSION_PAYMENT_METHODS)
         amount_paid = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
         currency = serializers.RegexField(
-            r"^[A-Z]{3}$", required=False, help_text="ISO 4217; left out, the booking's currency."
+            r"^[A-Z]{3}$",
+            required=False,
+            help_text="ISO 4217; the booking's currency (another is refused). Left out: the booking's.",
         )
 
     @extend_schema(request=BookingRecordPaymentInput, responses={200: BookingOutput, 409: CONFLICT})
@@ -372,14 +368,19 @@ class ClientBookingListApi(APIView):
         return _page(self, request, client_bookings(user=request.user, client=client))
 
 
+NOT_A_CLIENT = OpenApiResponse(
+    ErrorResponseSerializer,
+    description="`not_a_client`: the caller is the studio's staff; `no_client_profile`: no client record is "
+    "linked to this account yet; or no such page of the list.",
+)
+
+
 class MyBookingListApi(APIView):
-    """The signed-in client's own bookings, newest first. Staff have no bookings of their own: 404 ``not_a_client``
-    (as for the other /api/me/ endpoints)."""
+    """The signed-in client's own bookings, newest first. As for the other /api/me/ endpoints, staff are answered
+    404 ``not_a_client``, and a client account with no client record linked yet 404 ``no_client_profile``."""
 
     permission_classes = [IsStudioMember]
 
-    @extend_schema(parameters=[BookingFilter], responses=paginated(BookingOutput))
+    @extend_schema(parameters=[BookingFilter], responses={200: paginated(BookingOutput), 404: NOT_A_CLIENT})
     def get(self, request):
-        if request.user.role != Role.CLIENT:
-            raise NotAClient()
         return _page(self, request, my_bookings(user=request.user))

@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import Booking, BookingEvent
 from tenant_apps.clients.models import Client
+from tenant_apps.clients.selectors import client_of_user
 
 
 def booking_list(*, user: User) -> QuerySet[Booking]:
@@ -22,8 +23,10 @@ def client_bookings(*, user: User, client: Client) -> QuerySet[Booking]:
 
 
 def my_bookings(*, user: User) -> QuerySet[Booking]:
-    """A client user's own bookings, newest first."""
-    return booking_list(user=user).filter(client__user=user).order_by("-start_time", "-id")
+    """A client user's own bookings, newest first. Staff (NotAClient) and a client account with no client record
+    yet (NoClientProfile) have none: 404, as for every /api/me/ read."""
+    client = client_of_user(user=user)
+    return booking_list(user=user).filter(client=client).order_by("-start_time", "-id")
 
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:

@@ -119,6 +119,28 @@ class NotTakingBookings(ApplicationError):
     message = "This trainer is not taking bookings."
 
 
+class OffGridStaffOnly(Forbidden):
+    message = "Only the studio's staff can book or move a session outside the offered times."
+
+
+class OwnCalendarOnly(Forbidden):
+    code = "own_calendar_only"
+    message = "Trainers book and move sessions in their own calendar only."
+
+
+class TrainerChangeStaffOnly(Forbidden):
+    code = "trainer_change_staff_only"
+    message = (
+        "A booking moves to another trainer only through the studio's staff; you can move it to another time "
+        "with the same trainer."
+    )
+
+
+class NoShowNotCharged(Conflict):
+    code = "no_show_not_charged"
+    message = "This session type doesn't charge for a no-show: there is nothing for a package to pay."
+
+
 # Where each status may go; completed, cancelled and no-show are final (but for booking_undo, within its time).
 TRANSITIONS = {
     BookingStatus.PENDING: {BookingStatus.CONFIRMED, BookingStatus.CANCELLED},
@@ -129,6 +151,23 @@ TRANSITIONS = {
 def is_studio_actor(actor: User | None) -> bool:
     """Staff, or the system itself (no actor): they act for the studio. A client user acts for themselves."""
     return actor is None or actor.role != Role.CLIENT
+
+
+def _check_actor_may_book(
+    *, actor: User | None, trainer: Trainer, off_grid: bool, current_trainer_id: int | None = None
+) -> None:
+    """Whose calendar the caller may put a session in, whichever endpoint or page asks: the owner, a manager and
+    the system any trainer's; a trainer only their own; a client any trainer's when booking, but a move of
+    their booking (``current_trainer_id`` is its trainer) keeps the trainer: changing it is the studio's call.
+    Off the grid is for the studio's staff only."""
+    if off_grid and not is_studio_actor(actor):
+        raise OffGridStaffOnly()
+    if actor is None or actor.manages_studio:
+        return
+    if actor.role == Role.TRAINER and trainer.user_id != actor.pk:
+        raise OwnCalendarOnly()
+    if actor.role == Role.CLIENT and current_trainer_id is not None and trainer.pk != current_trainer_id:
+        raise TrainerChangeStaffOnly(fields={"trainer": [TrainerChangeStaffOnly.message]})
 
 
 def _check_bookable(*, trainer: Trainer, session_type: SessionType, client: Client | None = None) -> None:
@@ -142,6 +181,13 @@ def _check_bookable(*, trainer: Trainer, session_type: SessionType, client: Clie
     if problems:
         message = problems.get("trainer", problems.get("session_type", ["This client is inactive."]))[0]
         raise NotTakingBookings(message, fields=problems)
+
+
+def _check_not_blocked(*, start: datetime, rules, busy: list, breaks: list, message: str | None = None) -> None:
+    """No booking (with its buffers and the session type's) or break keeps the trainer from starting at ``start``."""
+    forbidden = slots.forbidden_starts(rules, busy, breaks)
+    if slots.is_forbidden(start, forbidden, [interval.start for interval in forbidden]):
+        raise SlotUnavailable(message)
 
 
 def _check_slot(
@@ -170,9 +216,7 @@ def _check_slot(
         raise NotASlot(fields={"start_time": [NotASlot.message]})
     since, until = day_span(zone=zone, first_day=day, last_day=day, rules=rules)
     busy, breaks = trainer_busy(trainer=trainer, since=since, until=until, exclude_booking_id=exclude_booking_id)
-    forbidden = slots.forbidden_starts(rules, busy, breaks)
-    if slots.is_forbidden(start, forbidden, [interval.start for interval in forbidden]):
-        raise SlotUnavailable()
+    _check_not_blocked(start=start, rules=rules, busy=busy, breaks=breaks)
 
 
 def _check_free(*, trainer: Trainer, session_type: SessionType, start: datetime, exclude_booking_id=None) -> None:
@@ -190,9 +234,9 @@ def _check_free(*, trainer: Trainer, session_type: SessionType, start: datetime,
         slots.Busy(start=row[0], end=row[1], blocked_from=row[2], blocked_until=row[3])
         for row in held.values_list("start_time", "end_time", "blocked_from", "blocked_until")
     ]
-    forbidden = slots.forbidden_starts(rules, busy, breaks)
-    if slots.is_forbidden(start, forbidden, [interval.start for interval in forbidden]):
-        raise SlotUnavailable("The trainer is not free at this time.")
+    _check_not_blocked(
+        start=start, rules=rules, busy=busy, breaks=breaks, message="The trainer is not free at this time."
+    )
 
 
 def _times(session_type: SessionType, start: datetime) -> dict[str, datetime]:
@@ -268,14 +312,15 @@ def booking_create(
     (ties: the lower id); with none usable the booking is ``unpaid`` (a session type that costs nothing:
     ``complimentary``, and no credit is taken unless a package is named).
 
-    ``off_grid`` (staff only): any start, as long as the trainer is free then; the windows, the grid, the
-    notice and the horizon don't apply. A session that already ended is recorded as ``completed`` (a walk-in
-    entered afterwards, history moved in), its credit debited and the trainer's count raised; no mail is sent.
+    ``created_by`` decides what may be booked (``_check_actor_may_book``): a trainer books into their own
+    calendar only; ``off_grid`` is for staff: any start, as long as the trainer is free then; the windows, the
+    grid, the notice and the horizon don't apply. A session that already ended is recorded as ``completed`` (a
+    walk-in entered afterwards, history moved in), its credit debited and the trainer's count raised; no mail
+    is sent.
     """
     now = now or timezone.now()
     start = _utc(start_time)
-    if off_grid and not is_studio_actor(created_by):
-        raise Forbidden("Only the studio's staff can book outside the offered times.")
+    _check_actor_may_book(actor=created_by, trainer=trainer, off_grid=off_grid)
     trainer = lock_trainer(trainer)
     _check_bookable(trainer=trainer, session_type=session_type, client=client)
     check_offers(trainer=trainer, session_type=session_type)
@@ -347,20 +392,24 @@ def booking_reschedule(
     start_time: datetime,
     actor: User | None,
     trainer: Trainer | None = None,
-    by_client: bool = False,
     off_grid: bool = False,
     now=None,
 ) -> Booking:
     """Move an active booking to another start, and/or to another ``trainer`` who offers its session type.
 
-    The destination is checked as a new booking would be (the slot rules, or with ``off_grid``, staff only,
-    just that the trainer is free); both trainers are locked, in id order. A credit already spent moves with
-    the booking, but not past the package's last day. ``by_client``: refused inside the cancellation window.
+    The destination is checked as a new booking would be, on every move: the trainer and the session type
+    still take bookings, the trainer offers it, and the slot rules hold (or with ``off_grid``, staff only, just
+    that the trainer is free); both trainers are locked, in id order. So a booking of a trainer who no longer
+    takes bookings can only go to another trainer (what the staff handover does). A credit already spent moves
+    with the booking, but not past the package's last day.
+
+    ``actor`` decides what may move where (``_check_actor_may_book``): a trainer keeps it in their own
+    calendar; a client moves it to another time with the same trainer only, and not inside the session type's
+    cancellation window; the owner, managers and the system move it to any trainer.
     """
     now = now or timezone.now()
     start = _utc(start_time)
-    if off_grid and (by_client or not is_studio_actor(actor)):
-        raise Forbidden("Only the studio's staff can move a booking outside the offered times.")
+    by_client = not is_studio_actor(actor)
     trainer_ids = sorted({booking.trainer_id} | ({trainer.pk} if trainer is not None else set()))
     locked = {trainer_id: lock_trainer(Trainer(pk=trainer_id)) for trainer_id in trainer_ids}
     booking = _locked(booking)
@@ -368,15 +417,15 @@ def booking_reschedule(
         raise BookingChanged()  # moved to yet another trainer while we waited for the locks
     destination = locked[trainer.pk] if trainer is not None else locked[booking.trainer_id]
     changes_trainer = destination.pk != booking.trainer_id
+    _check_actor_may_book(actor=actor, trainer=destination, off_grid=off_grid, current_trainer_id=booking.trainer_id)
     if booking.status not in ACTIVE_STATUSES:
         raise InvalidTransition("Only pending or confirmed bookings can be rescheduled.")
     if by_client and now > booking.start_time - timedelta(hours=booking.session_type.cancellation_window_hours):
         raise RescheduleWindowPassed()
     if start == booking.start_time and not changes_trainer:
         raise ValidationFailed(fields={"start_time": ["The booking already starts at this time."]})
-    if changes_trainer:
-        _check_bookable(trainer=destination, session_type=booking.session_type)
-        check_offers(trainer=destination, session_type=booking.session_type)
+    _check_bookable(trainer=destination, session_type=booking.session_type)
+    check_offers(trainer=destination, session_type=booking.session_type)
     if booking.payment_state == PaymentState.CREDIT:
         client_package_check_date(client_package=booking.client_package, start_time=start)
     if off_grid:
@@ -449,6 +498,10 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
     cancellation window: a timely one gives the credit back, a late one only when the session type doesn't
     make late cancellations forfeit it. A request still pending (never confirmed) is never late. The mail to
     the client says whether the credit came back.
+
+    A studio cancellation of a ``paid`` booking owes the client the money taken: no money moves here (payments
+    for sessions are taken at the studio, not through TrainerHub), so the history and the mail say the studio
+    refunds it.
     """
     now = now or timezone.now()
     booking = _locked(booking)
@@ -459,11 +512,16 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
         and booking.status == BookingStatus.CONFIRMED
         and now > booking.start_time - window
     )
+    note = reason
+    if cancelled_by == CancelledBy.STUDIO and booking.payment_state == PaymentState.PAID:
+        # First, so that a long reason (kept whole in cancellation_reason) can't cut it off the note.
+        owed = f"The studio is to refund the {booking.amount_paid} {booking.payment_currency} paid."
+        note = f"{owed} {reason}" if reason else owed
     booking = _transition(
         booking,
         BookingStatus.CANCELLED,
         actor=actor,
-        note=reason,
+        note=note[: BookingEvent._meta.get_field("note").max_length],
         cancellation_reason=reason,
         cancelled_at=now,
         cancelled_by=cancelled_by,
@@ -514,7 +572,8 @@ def booking_undo(*, booking: Booking, actor: User | None, now=None) -> Booking:
     Undoing ``completed`` lowers the trainer's session count again; no credit moves (confirmed holds the credit
     as completed did). Undoing a ``no_show`` that forfeited the credit moves nothing either; one whose credit
     was given back (a lenient session type) spends it again, in a new credit round of the ledger; if the
-    package can't pay any more (used up, expired), the booking becomes ``unpaid`` and the history says so.
+    package can't pay any more (used up, expired), the booking becomes ``unpaid`` and the history says so (the
+    round moves on all the same, so a package attached later debits in a round of its own).
     """
     now = now or timezone.now()
     # Confirmed holds the trainer's time again: the trainer's lock first, as for any booking.
@@ -547,8 +606,10 @@ def booking_undo(*, booking: Booking, actor: User | None, now=None) -> Booking:
         except (NoCreditsLeft, PackageExpired, PackageNotApplicable):
             paid_by = None
         booking.credit_returned = False
+        # The round whose credit was given back is closed either way: the credit spent again now, or a package
+        # attached later (booking_attach_package), debits in a new one.
+        booking.credit_round += 1
         if paid_by is not None:
-            booking.credit_round += 1
             client_package_debit(client_package=paid_by, booking=booking, actor=actor)
             note += " The credit given back for the no-show is spent again."
         else:
@@ -577,9 +638,14 @@ def _check_unpaid(booking: Booking) -> None:
 def booking_attach_package(*, booking: Booking, client_package: ClientPackage, actor: User | None) -> Booking:
     """Pay an unpaid booking with a credit of ``client_package``: the client's own, covering the session type,
     valid on the session's day, with a credit left (checked and debited under the package's lock, so a credit
-    spent elsewhere meanwhile is a clean 409 ``no_credits_left``)."""
+    spent elsewhere meanwhile is a clean 409 ``no_credits_left``).
+
+    A no-show whose session type doesn't make no-shows forfeit the credit owes none: refused (409
+    ``no_show_not_charged``), as a credit taken would have been given back at the no-show."""
     booking = _locked(booking)
     _check_unpaid(booking)
+    if booking.status == BookingStatus.NO_SHOW and not booking.session_type.no_show_forfeits_credit:
+        raise NoShowNotCharged()
     paid_by = client_package_for_booking(
         client=booking.client,
         session_type=booking.session_type,
@@ -611,7 +677,8 @@ def booking_record_payment(
     currency: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Record that an unpaid booking was paid at the studio: how, how much (in which currency), by whom, when."""
+    """Record that an unpaid booking was paid at the studio: how, how much, by whom, when. The payment is in
+    the booking's currency (``currency`` may name it, and nothing else)."""
     problems: dict[str, list[str]] = {}
     methods = [value for value, _ in SESSION_PAYMENT_METHODS]
     if payment_method not in methods:
@@ -626,6 +693,8 @@ def booking_record_payment(
         problems["amount_paid"] = ["Give an amount with at most two decimals, below 100000000."]
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
         problems["currency"] = ["Use an ISO 4217 code such as EUR."]
+    elif currency is not None and currency != booking.currency:
+        problems["currency"] = [f"This booking is priced in {booking.currency}; record the payment in it."]
     if problems:
         raise ValidationFailed(fields=problems)
     booking = _locked(booking)
@@ -633,7 +702,7 @@ def booking_record_payment(
     booking.payment_state = PaymentState.PAID
     booking.payment_method = payment_method
     booking.amount_paid = amount
-    booking.payment_currency = currency or booking.currency
+    booking.payment_currency = booking.currency
     booking.payment_recorded_by = actor
     booking.payment_recorded_at = now or timezone.now()
     booking.save()

@@ -202,7 +202,6 @@ def test_a_client_cannot_move_a_booking_inside_the_cancellation_window(booking, 
             booking=booking,
             start_time=at(next_monday(), "11:00"),
             actor=client_a,
-            by_client=True,
             now=booking.start_time - timedelta(hours=2),
         )
 

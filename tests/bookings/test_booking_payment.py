@@ -5,6 +5,7 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django_tenants.utils import tenant_context
 from rest_framework.authtoken.models import Token
 
@@ -95,6 +96,35 @@ def test_a_package_that_cannot_pay_is_refused_and_nothing_moves(
     assert events(studio_a, booking) == ["created"]
 
 
+def test_a_no_show_the_session_type_does_not_charge_for_takes_no_package(
+    studio_a, schedule_a, make_booking, booking_client_a, manager_a, as_user
+):
+    """A credit taken for it would have been given back at the no-show: nothing for a package to pay."""
+    with tenant_context(studio_a):
+        SessionType.objects.filter(pk=schedule_a[1].pk).update(no_show_forfeits_credit=False)
+    booking = make_booking()
+    with tenant_context(studio_a):
+        pack = sell(booking_client_a)
+        services.booking_no_show(booking=booking, actor=manager_a, now=booking.start_time + timedelta(minutes=15))
+
+    response = as_user(manager_a).post(f"/api/bookings/{booking.pk}/attach-package/", {"client_package": pack.pk})
+
+    assert (response.status_code, response.json()["code"]) == (409, "no_show_not_charged")
+    assert fresh(studio_a, booking).payment_state == "unpaid"
+    assert ledger(studio_a, pack)[0] == 10
+
+
+def test_a_no_show_the_session_type_charges_for_takes_a_package(studio_a, make_booking, booking_client_a, manager_a):
+    booking = make_booking()
+    with tenant_context(studio_a):
+        pack = sell(booking_client_a)
+        services.booking_no_show(booking=booking, actor=manager_a, now=booking.start_time + timedelta(minutes=15))
+        paid = services.booking_attach_package(booking=booking, client_package=pack, actor=manager_a)
+
+    assert (paid.status, paid.payment_state) == ("no_show", "credit")
+    assert ledger(studio_a, pack)[0] == 9
+
+
 @pytest.mark.parametrize("settled", ["credit", "paid", "complimentary", "cancelled"])
 def test_only_an_unpaid_uncancelled_booking_takes_a_payment(
     studio_a, make_booking, booking_client_a, manager_a, settled
@@ -156,6 +186,8 @@ def test_recording_a_payment_keeps_how_how_much_who_and_when(studio_a, make_book
         ({"payment_method": "cash", "amount_paid": Decimal("-5")}, "amount_paid"),
         ({"payment_method": "cash", "amount_paid": Decimal("1.234")}, "amount_paid"),
         ({"payment_method": "cash", "amount_paid": Decimal("40"), "currency": "euro"}, "currency"),
+        # The booking is priced in GBP: a payment in another currency is not one for it.
+        ({"payment_method": "cash", "amount_paid": Decimal("40"), "currency": "EUR"}, "currency"),
     ],
 )
 def test_a_payment_is_validated(studio_a, make_booking, manager_a, fields, field):
@@ -389,6 +421,60 @@ def test_record_payment_input_is_validated(as_user, manager_a, studio_a, make_bo
 
     assert response.status_code == 400
     assert fresh(studio_a, booking).payment_state == "unpaid"
+
+
+def test_a_payment_is_in_the_booking_s_currency(as_user, manager_a, studio_a, make_booking):
+    booking = make_booking()
+    api = as_user(manager_a)
+
+    other = api.post(
+        f"/api/bookings/{booking.pk}/record-payment/",
+        {"payment_method": "cash", "amount_paid": "40", "currency": "EUR"},
+    )
+    assert (other.status_code, list(other.json()["fields"])) == (400, ["currency"])
+    assert "GBP" in other.json()["fields"]["currency"][0]
+    assert fresh(studio_a, booking).payment_state == "unpaid"
+
+    same = api.post(
+        f"/api/bookings/{booking.pk}/record-payment/",
+        {"payment_method": "cash", "amount_paid": "40", "currency": "GBP"},
+    )
+    assert (same.status_code, same.json()["payment_currency"]) == (200, "GBP")
+
+
+def test_a_studio_cancellation_of_a_paid_booking_says_the_studio_refunds_the_money(
+    as_user, manager_a, studio_a, make_booking, django_capture_on_commit_callbacks
+):
+    booking = make_booking()
+    api = as_user(manager_a)
+    api.post(f"/api/bookings/{booking.pk}/record-payment/", {"payment_method": "card", "amount_paid": "45.50"})
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/bookings/{booking.pk}/cancel/", {"reason": "Trainer off sick"})
+    history = api.get(f"/api/bookings/{booking.pk}/history/").json()
+
+    assert (response.status_code, response.json()["payment_state"]) == (200, "paid")
+    assert history[-1]["kind"] == "cancelled"
+    assert history[-1]["note"] == "The studio is to refund the 45.50 GBP paid. Trainer off sick"
+    assert "Alpha Strength will refund the 45.50 GBP you paid for it." in mail.outbox[-1].body
+
+
+def test_a_client_s_cancellation_of_a_paid_booking_promises_no_refund(
+    as_user, manager_a, client_a, studio_a, make_booking, django_capture_on_commit_callbacks
+):
+    booking = make_booking()
+    as_user(manager_a).post(
+        f"/api/bookings/{booking.pk}/record-payment/", {"payment_method": "cash", "amount_paid": "40"}
+    )
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(client_a).post(f"/api/bookings/{booking.pk}/cancel/")
+    history = as_user(manager_a).get(f"/api/bookings/{booking.pk}/history/").json()
+
+    assert "refund" not in history[-1]["note"]
+    assert "refund" not in mail.outbox[-1].body
 
 
 def test_the_history_shows_each_payment_step(as_user, manager_a, studio_a, make_booking):

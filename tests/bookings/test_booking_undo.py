@@ -107,6 +107,29 @@ def test_undoing_a_lenient_no_show_whose_package_is_used_up_leaves_it_unpaid(
     assert ledger(studio_a, pack)[0] == 0
 
 
+def test_a_package_attached_after_an_undo_left_it_unpaid_pays_in_a_new_credit_round(
+    studio_a, schedule_a, make_booking, pack, trainer_a, manager_a, booking_client_a, as_user
+):
+    """Round 0 holds the first package's debit and the no-show's refund; the package attached afterwards debits
+    in round 1 (not a second round-0 debit, which the ledger's one-debit-per-round rule refuses)."""
+    with tenant_context(studio_a):
+        SessionType.objects.filter(pk=schedule_a[1].pk).update(no_show_forfeits_credit=False)
+    booking = make_booking(client_package=pack)
+    after = booking.start_time + timedelta(minutes=15)
+    with tenant_context(studio_a):
+        services.booking_no_show(booking=booking, actor=trainer_a, now=after)
+        package_services.client_package_adjust(client_package=pack, delta=-5, reason="Used up", actor=None)
+        services.booking_undo(booking=booking, actor=trainer_a, now=after)
+        other = sell(booking_client_a, name="Three", sessions_count=3)
+
+    response = as_user(manager_a).post(f"/api/bookings/{booking.pk}/attach-package/", {"client_package": other.pk})
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["payment_state"], response.json()["client_package"]) == ("credit", other.pk)
+    assert ledger(studio_a, other) == (2, [("purchase", 3, None, 0), ("booking", -1, booking.pk, 1)])
+    assert ledger(studio_a, pack)[1][1:3] == [("booking", -1, booking.pk, 0), ("refund", 1, booking.pk, 0)]
+
+
 def test_undo_is_refused_after_the_configured_days(studio_a, make_booking, manager_a, settings):
     settings.BOOKING_UNDO_DAYS = 3
     booking = make_booking()

@@ -36,12 +36,15 @@ def test_the_list_pages_and_filters(as_user, client_a, make_booking):
     assert [row["id"] for row in only_cancelled.json()["results"]] == [cancelled.pk]
 
 
-def test_a_client_without_a_record_yet_has_no_bookings(as_user, studio_a):
+def test_a_client_without_a_record_yet_is_told_so_as_on_the_other_me_endpoints(as_user, studio_a):
     newcomer = make_user(studio_a, email="newcomer@alpha.test")
+    api = as_user(newcomer)
 
-    response = as_user(newcomer).get(URL)
+    answers = {url: api.get(url) for url in (URL, "/api/me/client/", "/api/me/packages/")}
 
-    assert (response.status_code, response.json()["results"]) == (200, [])
+    assert {url: (r.status_code, r.json()["code"]) for url, r in answers.items()} == {
+        url: (404, "no_client_profile") for url in answers
+    }
 
 
 @pytest.mark.parametrize("who", ["owner_a", "manager_a", "trainer_a"])
@@ -51,6 +54,7 @@ def test_staff_are_told_they_are_not_a_client(request, as_user, who, make_bookin
     response = as_user(request.getfixturevalue(who)).get(URL)
 
     assert (response.status_code, response.json()["code"]) == (404, "not_a_client")
+    assert response.json()["detail"] == as_user(request.getfixturevalue(who)).get("/api/me/client/").json()["detail"]
 
 
 def test_anonymous_and_another_studio_are_refused(
@@ -61,4 +65,6 @@ def test_anonymous_and_another_studio_are_refused(
     assert anon_a.get(URL).status_code == 401
     assert api_client("bravo.localhost", token_of(client_a, studio_a)).get(URL).status_code == 401
     # studio B's client sees studio B's bookings only: none.
+    with tenant_context(studio_b):
+        ClientFactory(email=client_b.email, user=client_b)
     assert as_user(client_b, studio_b).get(URL).json()["results"] == []

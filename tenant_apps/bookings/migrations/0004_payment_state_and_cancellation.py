@@ -7,11 +7,15 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Existing bookings say how they were paid, whether their credit came back and who cancelled them; a
-    pending request's "request received" mail was never a confirmation."""
+    pending request's "request received" mail was never a confirmation.
+
+    As for new bookings: a credit paid when a package is named; else a session that cost nothing is
+    complimentary, and any other is unpaid (the field's default)."""
     Booking = apps.get_model("bookings", "Booking")
     BookingEvent = apps.get_model("bookings", "BookingEvent")
     CreditTransaction = apps.get_model("packages", "CreditTransaction")
     Booking.objects.filter(client_package__isnull=False).update(payment_state="credit")
+    Booking.objects.filter(client_package__isnull=True, price=0).update(payment_state="complimentary")
     refunded = CreditTransaction.objects.filter(kind="refund", booking__isnull=False).values("booking_id")
     Booking.objects.filter(pk__in=refunded).update(credit_returned=True)
     Booking.objects.filter(status="pending").update(confirmation_sent=False)
