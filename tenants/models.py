@@ -104,6 +104,8 @@ class Studio(TenantMixin):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # The owner's choice: staff (owner, managers, trainers) must set up two-factor authentication.
     staff_mfa_required = models.BooleanField(default=False)
+    # Visitors without an account may book on the studio's site (the slot is held until they confirm by mail).
+    guest_booking_enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

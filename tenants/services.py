@@ -172,6 +172,7 @@ STUDIO_SETTINGS_FIELDS = frozenset(
         "address",
         "cancellation_policy",
         "default_cancellation_window_hours",
+        "guest_booking_enabled",
     }
 )
 LOGO_MAX_BYTES = 2 * 1024 * 1024

@@ -34,6 +34,10 @@ class StudioSettingsOutput(serializers.Serializer):
     default_cancellation_window_hours = serializers.IntegerField(
         help_text="What a new session type takes as its cancellation window when it names none."
     )
+    guest_booking_enabled = serializers.BooleanField(
+        help_text="Visitors without an account may book on the studio's site: the slot is held for them while "
+        "they confirm by the link mailed to them."
+    )
     updated = serializers.DateTimeField()
 
     def get_logo_url(self, studio: Studio) -> str | None:
@@ -67,6 +71,7 @@ class StudioSettingsInput(serializers.Serializer):
     address = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
     cancellation_policy = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
     default_cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=CANCELLATION_WINDOW_MAX_HOURS)
+    guest_booking_enabled = serializers.BooleanField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

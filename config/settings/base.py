@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "packages-expire-due": {"task": "packages.expire_due_all_studios", "schedule": 60 * 60},
     # Client imports left queued (the broker was out of reach) are queued again; lost running ones are failed.
     "clients-import-sweep": {"task": "clients.import_sweep_all_studios", "schedule": 5 * 60},
+    # Guests' slot holds that expired (they stopped blocking already) are deleted, with the guest's details.
+    "bookings-holds-cleanup": {"task": "bookings.holds_cleanup_all_studios", "schedule": 60 * 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A client CSV larger than this is imported by Celery (202 and a job to poll) instead of within the request.
@@ -187,6 +189,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CLIENT_IMPORT_SYNC_MAX_BYTES = env.int("CLIENT_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
 # Staff can take back a mistaken "completed" or "no-show" for this many days after marking it.
 BOOKING_UNDO_DAYS = env.int("BOOKING_UNDO_DAYS", default=7)
+# A guest's booking keeps its slot this long while the guest confirms it from the mailed link.
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
+# Per address: at most this many unconfirmed live holds at once, and this many new holds an hour.
+BOOKING_HOLDS_LIVE_PER_ADDRESS = env.int("BOOKING_HOLDS_LIVE_PER_ADDRESS", default=5)
+BOOKING_HOLDS_PER_HOUR_PER_ADDRESS = env.int("BOOKING_HOLDS_PER_HOUR_PER_ADDRESS", default=20)
+# And this many confirmation mails an hour to one guest's email, whoever asks (no mail-bombing an inbox).
+BOOKING_HOLDS_PER_HOUR_PER_EMAIL = env.int("BOOKING_HOLDS_PER_HOUR_PER_EMAIL", default=5)
 
 # -- auth ------------------------------------------------------------------------------------------------
 
@@ -217,7 +226,11 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # A reset asked for an address with no account sends nothing at all (no mail to arbitrary addresses).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # The web reset form queues the same Celery task as the API, so neither answers faster for unknown addresses.
-ACCOUNT_FORMS = {"reset_password": "shared_apps.accounts.forms.PasswordResetForm"}
+ACCOUNT_FORMS = {
+    "reset_password": "shared_apps.accounts.forms.PasswordResetForm",
+    # Sign-up asks for the client's first and last name and, optionally, a phone number.
+    "signup": "shared_apps.accounts.forms.StudioSignupForm",
+}
 # allauth and DRF must agree on which address a request comes from (X-Forwarded-For behind NUM_PROXIES).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("NUM_PROXIES", default=0)
 

@@ -5,6 +5,7 @@ from urllib.parse import quote, urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.contrib import messages
 from django.urls import reverse
 
 from shared_apps.accounts.models import Role
@@ -34,7 +35,15 @@ class StudioAccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         user.role = Role.CLIENT
-        return super().save_user(request, user, form, commit=commit)
+        # The sign-up form's optional phone (E.164 already); allauth's own phone handling is not switched on.
+        user.phone = form.cleaned_data.get("phone") or ""
+        user = super().save_user(request, user, form, commit=commit)
+        if request is not None:
+            name = user.first_name or user.email
+            self.add_message(
+                request, messages.SUCCESS, message=f"Welcome, {name}! Your account is ready: book your first session."
+            )
+        return user
 
     def get_from_email(self) -> str:
         return formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL))

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,11 +12,28 @@ from shared_apps.core.fields import AwareDateTimeField, BoundedDateField, Strict
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioStaff
 from shared_apps.core.schema import paginated
+from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import selectors, services
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.trainers.models import SessionType, Trainer
 
 MAX_SLOT_RANGE_DAYS = 90
+ANY_TRAINER = "any"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": [ANY_TRAINER]}],
+        "description": 'A trainer\'s id, or "any": any available trainer who offers the session type.',
+    }
+)
+class TrainerOrAnyField(StrictPrimaryKeyRelatedField):
+    """A trainer's id, or ``"any"`` (returned as ``ANY_TRAINER``): whichever trainer is free."""
+
+    def to_internal_value(self, data):
+        if data == ANY_TRAINER:
+            return ANY_TRAINER
+        return super().to_internal_value(data)
 
 
 def _check_may_manage(user, trainer: Trainer) -> None:
@@ -175,13 +192,26 @@ class BreakDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TeamSlotOutput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    trainers = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The trainers free at this start, in id order."
+    )
+
+
 class AvailableSlotsApi(APIView):
-    """Bookable start times for one trainer and session type; public, the booking site reads it."""
+    """Bookable start times for one trainer, or any available trainer, and a session type; public, the booking
+    site reads it.
+
+    With a trainer's id, ``start`` and ``end`` are dates in the trainer's zone. With ``trainer=any`` they are
+    the studio's dates, the slots are the union over the active trainers who offer the session type (each by
+    their own windows, breaks, bookings and zone), and ``slots`` says which trainers are free at each start.
+    """
 
     permission_classes = [AllowAny]
 
     class SlotsQuery(serializers.Serializer):
-        trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.filter(is_active=True))
+        trainer = TrainerOrAnyField(queryset=Trainer.objects.filter(is_active=True))
         session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.filter(is_active=True))
         start = BoundedDateField()
         end = BoundedDateField()
@@ -194,29 +224,48 @@ class AvailableSlotsApi(APIView):
             return data
 
     class SlotsOutput(serializers.Serializer):
-        trainer = serializers.IntegerField()
+        trainer = TrainerOrAnyField(read_only=True, help_text='The trainer asked for, or "any".')
         session_type = serializers.IntegerField()
-        timezone = serializers.CharField()
+        timezone = serializers.CharField(help_text="The trainer's zone; with trainer \"any\", the studio's.")
         available_slots = serializers.ListField(child=serializers.DateTimeField())
         total = serializers.IntegerField()
+        slots = TeamSlotOutput(
+            many=True, required=False, help_text='Only with trainer "any": each start with the trainers free then.'
+        )
 
     @extend_schema(parameters=[SlotsQuery], responses=SlotsOutput, auth=[])
     def get(self, request):
         query = self.SlotsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         trainer, session_type = query.validated_data["trainer"], query.validated_data["session_type"]
+        first_day, last_day = query.validated_data["start"], query.validated_data["end"]
+        if trainer == ANY_TRAINER:
+            team_slots = selectors.available_slots_any_trainer(
+                session_type=session_type, first_day=first_day, last_day=last_day
+            )
+            return Response(
+                {
+                    "trainer": ANY_TRAINER,
+                    "session_type": session_type.pk,
+                    "timezone": studio_timezone(),
+                    "available_slots": [_instant(slot.start) for slot in team_slots],
+                    "total": len(team_slots),
+                    "slots": [{"start": _instant(slot.start), "trainers": list(slot.trainers)} for slot in team_slots],
+                }
+            )
         starts = selectors.available_slots(
-            trainer=trainer,
-            session_type=session_type,
-            first_day=query.validated_data["start"],
-            last_day=query.validated_data["end"],
+            trainer=trainer, session_type=session_type, first_day=first_day, last_day=last_day
         )
         return Response(
             {
                 "trainer": trainer.pk,
                 "session_type": session_type.pk,
                 "timezone": trainer.timezone,
-                "available_slots": [start.strftime("%Y-%m-%dT%H:%M:%SZ") for start in starts],
+                "available_slots": [_instant(start) for start in starts],
                 "total": len(starts),
             }
         )
+
+
+def _instant(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

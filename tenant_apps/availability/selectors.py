@@ -1,3 +1,5 @@
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,6 +9,7 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import User
 from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import slots
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.trainers.models import SessionType, Trainer
@@ -77,20 +80,38 @@ def trainer_windows(*, trainer: Trainer, first_day: date, last_day: date) -> lis
 def trainer_busy(
     *, trainer: Trainer, since: datetime, until: datetime, exclude_booking_id: int | None = None
 ) -> tuple[list[slots.Busy], list[slots.Interval]]:
-    """Active bookings and breaks that touch [since, until): one query each."""
-    # Bookings depend on availability, not the reverse: the model is named, not imported.
+    """Active bookings, live guest holds and breaks that touch [since, until): one query for bookings and holds
+    together, one for breaks."""
+    # Bookings depend on availability, not the reverse: the models are named, not imported.
     booking_model = apps.get_model("bookings", "Booking")
-    bookings = booking_model.objects.filter(
-        trainer=trainer,
-        status__in=booking_model.ACTIVE_STATUSES,
-        blocked_until__gt=since,
-        blocked_from__lt=until,
-    ).exclude(pk=exclude_booking_id)
+    columns = ("start_time", "end_time", "blocked_from", "blocked_until")
+    bookings = (
+        booking_model.objects.filter(
+            trainer=trainer,
+            status__in=booking_model.ACTIVE_STATUSES,
+            blocked_until__gt=since,
+            blocked_from__lt=until,
+        )
+        .exclude(pk=exclude_booking_id)
+        .order_by()
+        .values_list(*columns)
+    )
+    # A guest's hold keeps the time like a booking until it is confirmed (then the booking does) or expires.
+    holds = (
+        apps.get_model("bookings", "BookingHold")
+        .objects.filter(
+            trainer=trainer,
+            confirmed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            blocked_until__gt=since,
+            blocked_from__lt=until,
+        )
+        .order_by()
+        .values_list(*columns)
+    )
     busy = [
         slots.Busy(start=start, end=end, blocked_from=blocked_from, blocked_until=blocked_until)
-        for start, end, blocked_from, blocked_until in bookings.values_list(
-            "start_time", "end_time", "blocked_from", "blocked_until"
-        )
+        for start, end, blocked_from, blocked_until in bookings.union(holds, all=True).order_by()
     ]
     breaks = [
         slots.Interval(start, end)
@@ -135,3 +156,154 @@ def available_slots(
         earliest=earliest,
         latest=latest,
     )
+
+
+# -- "any available trainer" -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamSlot:
+    """A start (UTC) at which at least one trainer offering the session type is free; ``trainers``: their ids."""
+
+    start: datetime
+    trainers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TrainerStarts:
+    """One trainer's starts on the days asked: those their windows allow (``grid``), and those still free."""
+
+    grid: frozenset[datetime]
+    free: list[datetime]
+
+
+def offering_trainers(session_type: SessionType) -> QuerySet[Trainer]:
+    """The active trainers who offer ``session_type``, in id order (the order their locks are taken in)."""
+    return Trainer.objects.filter(is_active=True, session_types=session_type).order_by("pk")
+
+
+def studio_day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The instants the studio's days ``first_day``..``last_day`` span, in the studio's zone: [since, until)."""
+    zone = ZoneInfo(studio_timezone())
+    return slots.local_midnight(first_day, zone), slots.local_midnight(last_day + timedelta(days=1), zone)
+
+
+def team_starts(
+    *,
+    trainers: list[Trainer],
+    session_type: SessionType,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> dict[int, TrainerStarts]:
+    """Each trainer's starts on the studio's days ``first_day``..``last_day``, by trainer id, each by the
+    trainer's own rules (windows in their zone, breaks, buffered bookings; the session type's notice and horizon).
+
+    Four queries whatever the number of trainers: the windows, the bookings, the guests' holds and the breaks
+    of all of them.
+    """
+    if not trainers:
+        return {}
+    rules = slot_rules(session_type)
+    earliest, latest = booking_horizon(session_type, now)
+    day_start, day_end = studio_day_bounds(first_day, last_day)
+    since, until = day_span(zone=ZoneInfo(studio_timezone()), first_day=first_day, last_day=last_day, rules=rules)
+    ids = [trainer.pk for trainer in trainers]
+
+    windows: dict[int, list[slots.Window]] = defaultdict(list)
+    # Clocks around the world are at most 26 hours apart: a studio day meets a trainer's days two either side.
+    rows = AvailabilitySlot.objects.filter(trainer_id__in=ids, is_active=True).filter(
+        Q(is_recurring=True) | Q(date__gte=first_day - timedelta(days=2), date__lte=last_day + timedelta(days=2))
+    )
+    for row in rows:
+        windows[row.trainer_id].append(
+            slots.Window(
+                start=row.start_time,
+                end=row.end_time,
+                day_of_week=row.day_of_week if row.is_recurring else None,
+                on_date=None if row.is_recurring else row.date,
+            )
+        )
+    busy: dict[int, list[slots.Busy]] = defaultdict(list)
+    booking_model = apps.get_model("bookings", "Booking")
+    for trainer_id, *times in (
+        booking_model.objects.filter(
+            trainer_id__in=ids,
+            status__in=booking_model.ACTIVE_STATUSES,
+            blocked_until__gt=since,
+            blocked_from__lt=until,
+        )
+        .order_by()
+        .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
+    ):
+        busy[trainer_id].append(slots.Busy(*times))
+    # A guest's live hold keeps the time like a booking (as in trainer_busy).
+    for trainer_id, *times in (
+        apps.get_model("bookings", "BookingHold")
+        .objects.filter(
+            trainer_id__in=ids,
+            confirmed_at__isnull=True,
+            expires_at__gt=timezone.now(),  # live now, whatever ``now`` the slots are computed for
+            blocked_until__gt=since,
+            blocked_from__lt=until,
+        )
+        .order_by()
+        .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
+    ):
+        busy[trainer_id].append(slots.Busy(*times))
+    breaks: dict[int, list[slots.Interval]] = defaultdict(list)
+    for trainer_id, starts_at, ends_at in TrainerBreak.objects.filter(
+        trainer_id__in=ids, ends_at__gt=since, starts_at__lt=until
+    ).values_list("trainer_id", "starts_at", "ends_at"):
+        breaks[trainer_id].append(slots.Interval(starts_at, ends_at))
+
+    found = {}
+    for trainer in trainers:
+        zone = ZoneInfo(trainer.timezone)
+        # The trainer's own dates that the studio's days touch; starts outside the studio's days are dropped.
+        local_first = day_start.astimezone(zone).date()
+        local_last = (day_end - timedelta(microseconds=1)).astimezone(zone).date()
+        grid = [
+            start
+            for start in slots.candidate_starts(windows[trainer.pk], zone, local_first, local_last, rules)
+            if day_start <= start < day_end
+        ]
+        forbidden = slots.forbidden_starts(rules, busy[trainer.pk], breaks[trainer.pk])
+        starts_of_forbidden = [interval.start for interval in forbidden]
+        found[trainer.pk] = TrainerStarts(
+            grid=frozenset(grid),
+            free=[
+                start
+                for start in grid
+                if earliest <= start <= latest and not slots.is_forbidden(start, forbidden, starts_of_forbidden)
+            ],
+        )
+    return found
+
+
+def available_slots_any_trainer(
+    *,
+    session_type: SessionType,
+    first_day: date,
+    last_day: date,
+    now: datetime | None = None,
+) -> list[TeamSlot]:
+    """Bookable starts (UTC, sorted) with any trainer who offers ``session_type``: the union of each active
+    trainer's own slots, each saying which trainers are free then. ``first_day``..``last_day`` are the studio's
+    dates (in the studio's zone), as trainers may live in other zones.
+
+    Five queries whatever the number of trainers (``team_starts``, and the trainers themselves).
+    """
+    trainers = list(offering_trainers(session_type))
+    starts = team_starts(
+        trainers=trainers,
+        session_type=session_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now or timezone.now(),
+    )
+    free_by_start: dict[datetime, list[int]] = defaultdict(list)
+    for trainer in trainers:  # in id order, so each slot's trainers are too
+        for start in starts[trainer.pk].free:
+            free_by_start[start].append(trainer.pk)
+    return [TeamSlot(start=start, trainers=tuple(free_by_start[start])) for start in sorted(free_by_start)]

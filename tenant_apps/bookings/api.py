@@ -16,6 +16,7 @@ from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from shared_apps.core.schema import CONFLICT, ErrorResponseSerializer, paginated
 from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
+from tenant_apps.availability.api import ANY_TRAINER, TrainerOrAnyField
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import SESSION_PAYMENT_METHODS, Booking, BookingEvent, BookingStatus
 from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings, my_bookings
@@ -102,8 +103,9 @@ class BookingListCreateApi(APIView):
     permission_classes = [IsStudioMember]
 
     class BookingCreateInput(serializers.Serializer):
-        # Inactive trainers and session types can be named: the service answers "not taking bookings".
-        trainer = StrictPrimaryKeyRelatedField(queryset=Trainer.objects.all())
+        # Inactive trainers and session types can be named: the service answers "not taking bookings". "any":
+        # the free trainer with the fewest sessions that week (services.booking_create_any_trainer).
+        trainer = TrainerOrAnyField(queryset=Trainer.objects.all())
         session_type = StrictPrimaryKeyRelatedField(queryset=SessionType.objects.all())
         start_time = AwareDateTimeField()
         client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
@@ -146,12 +148,18 @@ class BookingListCreateApi(APIView):
             raise serializers.ValidationError({"client": "Clients book for themselves; leave this out."})
         if user.role != Role.CLIENT and "client" not in fields:
             raise serializers.ValidationError({"client": "This field is required."})
+        if fields["trainer"] == ANY_TRAINER and fields["off_grid"]:
+            raise serializers.ValidationError({"off_grid": 'Off the grid needs a trainer, not "any".'})
         # Who may book what (a trainer: their own calendar; off the grid: staff) is the service's rule. One
         # transaction: a refused booking leaves no client record created for it behind.
         with transaction.atomic():
             if user.role == Role.CLIENT:
                 fields["client"] = client_for_user(user=user)
-            booking = services.booking_create(**fields, created_by=user)
+            if fields["trainer"] == ANY_TRAINER:
+                del fields["trainer"], fields["off_grid"]
+                booking = services.booking_create_any_trainer(**fields, created_by=user)
+            else:
+                booking = services.booking_create(**fields, created_by=user)
         return Response(BookingOutput(booking).data, status=status.HTTP_201_CREATED)
 
 

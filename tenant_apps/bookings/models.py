@@ -4,8 +4,9 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, Q
+from phonenumber_field.modelfields import PhoneNumberField
 
-from shared_apps.core.validators import TEXT_MAX_LENGTH
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TEXT_MAX_LENGTH, validate_name
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import PaymentMethod
 from tenant_apps.trainers.models import SessionType, Trainer
@@ -88,6 +89,8 @@ class Booking(models.Model):
     confirmation_sent = models.BooleanField(default=False)
     # The cancellation mail was queued.
     cancellation_sent = models.BooleanField(default=False)
+    # Signed into every manage link (/b/<token>/, tokens.py); raising it revokes all links sent so far.
+    manage_link_version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -174,3 +177,50 @@ class BookingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind}"
+
+
+class BookingHold(models.Model):
+    """A guest's slot, kept from everyone else until the guest follows the link mailed to them (holds.py).
+
+    A hold is live while it is unconfirmed and unexpired; only a live hold keeps the trainer's time (read by
+    availability.selectors.trainer_busy, under the trainer's lock like a booking). Confirming it makes the
+    booking and marks it used; an expired one simply stops counting and is deleted by a periodic task.
+    """
+
+    trainer = models.ForeignKey(Trainer, on_delete=models.CASCADE, related_name="holds")
+    session_type = models.ForeignKey(SessionType, on_delete=models.CASCADE, related_name="holds")
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    # As on Booking: the session widened by its type's buffers.
+    blocked_from = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    first_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_name])
+    last_name = models.CharField(max_length=PERSON_NAME_MAX_LENGTH, blank=True, validators=[validate_name])
+    email = models.EmailField(max_length=254)
+    phone = PhoneNumberField()  # stored E.164
+    note = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    # SHA-256 of the token mailed to the guest: the database never holds a link that works.
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    booking = models.OneToOneField(Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="hold")
+    # Where the request came from, for the per-address limits.
+    client_address = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [
+            models.Index(fields=["trainer", "expires_at"]),
+            models.Index(fields=["client_address", "expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="hold_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_from__lte=F("start_time"), blocked_until__gte=F("end_time")),
+                name="hold_blocked_covers_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold of {self.trainer} at {self.start_time:%Y-%m-%d %H:%M} UTC for {self.email}"

@@ -26,18 +26,21 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
 from shared_apps.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
 from shared_apps.core.mail import send_mail_on_commit
+from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import slots
 from tenant_apps.availability.selectors import (
     booking_horizon,
     check_offers,
     day_span,
+    offering_trainers,
     slot_rules,
+    team_starts,
     trainer_busy,
     trainer_windows,
 )
@@ -51,6 +54,7 @@ from tenant_apps.bookings.models import (
     CancelledBy,
     PaymentState,
 )
+from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.services import (
@@ -195,6 +199,20 @@ def _check_slot(
 ) -> None:
     """The same rules available_slots applies, for one start: notice, horizon, windows (DST included),
     breaks and buffered bookings. Runs under the trainer's lock."""
+    _check_when(session_type=session_type, start=start, now=now)
+    zone = ZoneInfo(trainer.timezone)
+    day = start.astimezone(zone).date()
+    rules = slot_rules(session_type)
+    windows = trainer_windows(trainer=trainer, first_day=day, last_day=day)
+    if start not in slots.candidate_starts(windows, zone, day, day, rules):
+        raise NotASlot(fields={"start_time": [NotASlot.message]})
+    since, until = day_span(zone=zone, first_day=day, last_day=day, rules=rules)
+    busy, breaks = trainer_busy(trainer=trainer, since=since, until=until, exclude_booking_id=exclude_booking_id)
+    _check_not_blocked(start=start, rules=rules, busy=busy, breaks=breaks)
+
+
+def _check_when(*, session_type: SessionType, start: datetime, now: datetime) -> None:
+    """The session type's rules for a start, whoever teaches it: not past, past the notice, before the horizon."""
     if start <= now:
         raise StartInPast(fields={"start_time": [StartInPast.message]})
     earliest, latest = booking_horizon(session_type, now)
@@ -208,15 +226,6 @@ def _check_slot(
             f"This session can be booked at most {session_type.max_advance_days} days ahead.",
             fields={"start_time": ["Too far ahead to book."]},
         )
-    zone = ZoneInfo(trainer.timezone)
-    day = start.astimezone(zone).date()
-    rules = slot_rules(session_type)
-    windows = trainer_windows(trainer=trainer, first_day=day, last_day=day)
-    if start not in slots.candidate_starts(windows, zone, day, day, rules):
-        raise NotASlot(fields={"start_time": [NotASlot.message]})
-    since, until = day_span(zone=zone, first_day=day, last_day=day, rules=rules)
-    busy, breaks = trainer_busy(trainer=trainer, since=since, until=until, exclude_booking_id=exclude_booking_id)
-    _check_not_blocked(start=start, rules=rules, busy=busy, breaks=breaks)
 
 
 def _check_free(*, trainer: Trainer, session_type: SessionType, start: datetime, exclude_booking_id=None) -> None:
@@ -274,6 +283,8 @@ def _notify_client(booking: Booking, template: str, **extra) -> bool:
             "booking": booking,
             "local_start": booking.start_time.astimezone(zone),
             "zone": zone.key,
+            # The client manages the booking from the mail, without signing in (tokens.py).
+            "manage_url": booking_manage_url(booking),
             **extra,
         },
     )
@@ -375,6 +386,84 @@ def booking_create(
         # A "request received" mail; the confirmation comes with booking_confirm.
         _notify_client(booking, "booking_requested")
     return booking
+
+
+def _sessions_in_week(*, trainer_ids: list[int], start: datetime) -> dict[int, int]:
+    """Active and completed bookings per trainer in the studio's week (Monday first, in the studio's zone) of
+    ``start``."""
+    zone = ZoneInfo(studio_timezone())
+    day = start.astimezone(zone).date()
+    monday = day - timedelta(days=day.weekday())
+    rows = (
+        Booking.objects.filter(
+            trainer_id__in=trainer_ids,
+            status__in=(*ACTIVE_STATUSES, BookingStatus.COMPLETED),
+            start_time__gte=slots.local_midnight(monday, zone),
+            start_time__lt=slots.local_midnight(monday + timedelta(days=7), zone),
+        )
+        .values("trainer_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["trainer_id"]: row["count"] for row in rows}
+
+
+@transaction.atomic
+def booking_create_any_trainer(
+    *,
+    client: Client,
+    session_type: SessionType,
+    start_time: datetime,
+    created_by: User | None,
+    client_package: ClientPackage | None = None,
+    notes: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``client`` with whichever active trainer offering ``session_type`` is free at ``start_time``: the one
+    with the fewest sessions (active or completed) in the studio's week of the start, ties by the lower id. Then
+    as ``booking_create`` (payment, status, history, mail).
+
+    A trainer books into their own calendar only, so "any trainer" is for clients, the owner, managers and the
+    system. Refusals: the session type's notice or horizon (400), a start no trainer's windows offer (400
+    ``not_a_slot``), every trainer who offers it taken then (409 ``slot_unavailable``).
+    """
+    now = now or timezone.now()
+    start = _utc(start_time)
+    if created_by is not None and created_by.role == Role.TRAINER:
+        raise OwnCalendarOnly()
+    if not session_type.is_active:
+        message = "This session type is no longer offered."
+        raise NotTakingBookings(message, fields={"session_type": [message]})
+    if not client.is_active:
+        raise NotTakingBookings("This client is inactive.", fields={"client": ["This client is inactive."]})
+    _check_when(session_type=session_type, start=start, now=now)
+    # Every candidate's lock, in id order like every writer that takes several: while we choose, none of them can
+    # be booked, given a break or lose a window, so the choice below is made on settled calendars.
+    trainers = list(offering_trainers(session_type).select_for_update(of=("self",)))
+    day = start.astimezone(ZoneInfo(studio_timezone())).date()
+    starts = team_starts(trainers=trainers, session_type=session_type, first_day=day, last_day=day, now=now)
+    if not any(start in found.grid for found in starts.values()):
+        raise NotASlot(fields={"start_time": ["No trainer offers a session starting at this time."]})
+    free = [trainer for trainer in trainers if start in starts[trainer.pk].free]
+    load = _sessions_in_week(trainer_ids=[trainer.pk for trainer in free], start=start)
+    for trainer in sorted(free, key=lambda trainer: (load.get(trainer.pk, 0), trainer.pk)):
+        try:
+            # booking_create checks the slot again under the trainer's lock; a savepoint, so that a candidate
+            # turning out taken (a write that bypassed the lock meets the constraint) leaves nothing behind.
+            with transaction.atomic():
+                return booking_create(
+                    trainer=trainer,
+                    client=client,
+                    session_type=session_type,
+                    start_time=start,
+                    notes=notes,
+                    client_package=client_package,
+                    created_by=created_by,
+                    now=now,
+                )
+        except (SlotUnavailable, NotASlot):
+            continue
+    raise SlotUnavailable("This time was just taken with every trainer who offers this session.")
 
 
 def _locked(booking: Booking) -> Booking:

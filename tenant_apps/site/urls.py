@@ -2,4 +2,4 @@ from django.urls import path
 
 from tenant_apps.site import views
 
-urlpatterns = [path("", views.LandingView.as_view(), name="landing")]
+urlpatterns = [path("", views.HomeView.as_view(), name="landing")]

@@ -179,7 +179,13 @@ def test_a_sign_up_with_a_taken_address_mails_links_on_the_primary_domain(
     # With mandatory verification allauth answers as if the sign-up worked (no enumeration) and mails the
     # address's holder instead: that mail's links must not come from the Host header either.
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-    body = {"email": client_a.email, "password1": "Fresh-Start-2026", "password2": "Fresh-Start-2026"}
+    body = {
+        "first_name": "Fresh",
+        "last_name": "Start",
+        "email": client_a.email,
+        "password1": "Fresh-Start-2026",
+        "password2": "Fresh-Start-2026",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = Client(HTTP_HOST="alpha.localhost:6666").post("/accounts/signup/", body)
 

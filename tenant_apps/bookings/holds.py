@@ -1,0 +1,274 @@
+"""Guest bookings: a visitor without an account picks a slot, gives name, email and phone, and the slot is held
+for ``settings.BOOKING_HOLD_MINUTES`` (15) while a link goes to that email. Following the link makes the booking.
+So no one fills a calendar, or books in someone else's name, without reading that person's mail.
+
+- A hold is taken like a booking: under the trainer's row lock, with the same checks (``_check_slot``: windows,
+  notice, horizon, buffers, breaks, bookings and other live holds). Two guests can't hold one slot.
+- A live hold (unconfirmed, unexpired) keeps the time from everyone: ``availability.selectors.trainer_busy``
+  counts it, so slot listings, bookings, reschedules and other holds all see it. An expired hold simply stops
+  counting; ``hold_delete_stale`` (periodic) deletes it a day later with the guest's details.
+- Confirming finds the studio's client record with that email (case-insensitively) or creates one, never links
+  an account, and books through ``booking_create`` under the same lock. A hold confirms once.
+- Limits, per request address: ``BOOKING_HOLDS_LIVE_PER_ADDRESS`` live holds at once and
+  ``BOOKING_HOLDS_PER_HOUR_PER_ADDRESS`` an hour; per guest email ``BOOKING_HOLDS_PER_HOUR_PER_EMAIL`` an hour.
+  The hourly counters span studios (platform cache): they protect inboxes, which are not a studio's.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+
+from shared_apps.accounts.models import UserManager
+from shared_apps.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from shared_apps.core.mail import send_mail_on_commit
+from shared_apps.core.phone_numbers import InvalidPhoneNumber, phone_number_e164, studio_phone_region
+from shared_apps.core.tenancy import current_studio, platform_cache, site_url
+from tenant_apps.availability.selectors import check_offers
+from tenant_apps.availability.services import lock_trainer
+from tenant_apps.bookings.models import Booking, BookingHold
+from tenant_apps.bookings.services import (
+    StartInPast,
+    _check_bookable,
+    _check_slot,
+    _times,
+    _utc,
+    booking_create,
+)
+from tenant_apps.clients.models import Client
+from tenant_apps.clients.services import client_create
+from tenant_apps.trainers.models import SessionType, Trainer
+
+# Expired holds are kept this long, so a late click on the link says "expired" rather than "not valid".
+STALE_AFTER = timedelta(days=1)
+HOUR = 60 * 60
+
+
+class GuestBookingDisabled(Forbidden):
+    code = "guest_booking_disabled"
+    message = "This studio takes bookings from signed-in clients only. Sign in or create an account to book."
+
+
+class TooManyHolds(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_holds"
+    message = "Too many bookings waiting for confirmation. Confirm the ones in your mail, or try again later."
+
+
+class HoldNotFound(NotFound):
+    code = "hold_not_found"
+    message = "This confirmation link is not valid. Use the link in the mail we sent you, or book again."
+
+
+class HoldAlreadyConfirmed(Conflict):
+    code = "hold_already_confirmed"
+    message = "This booking was already confirmed with this link; see the mail we sent you then."
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    message = "This link has expired and the time was released. Please book again."
+
+
+def hold_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def hold_confirm_url(token: str) -> str:
+    """The link in the guest's mail, on the studio's primary domain; the booking site's confirm page."""
+    return site_url(f"/book/confirm/{token}/")
+
+
+def _hold_live_filter(now: datetime) -> dict:
+    return {"confirmed_at__isnull": True, "expires_at__gt": now}
+
+
+def _count_in_hour(key: str) -> int:
+    cache = platform_cache()
+    cache.add(key, 0, HOUR)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the hour ended between the two calls
+        cache.set(key, 1, HOUR)
+        return 1
+
+
+def _check_limits(*, client_address: str, email: str, now: datetime) -> None:
+    live = BookingHold.objects.filter(client_address=client_address, **_hold_live_filter(now)).count()
+    if live >= settings.BOOKING_HOLDS_LIVE_PER_ADDRESS:
+        raise TooManyHolds()
+    address_key = "holds:address:" + hashlib.sha256(client_address.encode()).hexdigest()
+    email_key = "holds:email:" + hashlib.sha256(email.lower().encode("utf-8", "surrogatepass")).hexdigest()
+    if _count_in_hour(address_key) > settings.BOOKING_HOLDS_PER_HOUR_PER_ADDRESS:
+        raise TooManyHolds()
+    if _count_in_hour(email_key) > settings.BOOKING_HOLDS_PER_HOUR_PER_EMAIL:
+        raise TooManyHolds()
+
+
+def _phone(phone: str) -> str:
+    if not (phone or "").strip():
+        raise ValidationFailed(fields={"phone": ["Give a phone number, so the studio can reach you."]})
+    try:
+        return phone_number_e164(phone, region=studio_phone_region())
+    except InvalidPhoneNumber as error:
+        raise ValidationFailed(fields={"phone": [str(error)]}) from error
+
+
+@transaction.atomic
+def hold_create(
+    *,
+    trainer: Trainer,
+    session_type: SessionType,
+    start_time: datetime,
+    first_name: str,
+    last_name: str = "",
+    email: str,
+    phone: str,
+    note: str = "",
+    client_address: str,
+    now: datetime | None = None,
+) -> BookingHold:
+    """Hold a slot for a guest and mail them the link that confirms it (the only copy of the token).
+
+    GuestBookingDisabled (403) when the studio takes no guests; TooManyHolds (429) past the limits; the
+    booking service's errors for the slot (SlotUnavailable 409 when it is booked or held meanwhile).
+    """
+    now = now or timezone.now()
+    studio = current_studio()
+    if studio is None or not studio.guest_booking_enabled:
+        raise GuestBookingDisabled()
+    start = _utc(start_time)
+    problems: dict[str, list[str]] = {}
+    try:
+        phone_e164 = _phone(phone)
+    except ValidationFailed as error:
+        problems.update(error.fields)
+        phone_e164 = ""
+    hold = BookingHold(
+        trainer=trainer,
+        session_type=session_type,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+        email=UserManager.normalize_email((email or "").strip()),
+        phone=phone_e164,
+        note=note,
+        expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        client_address=client_address[:64],
+        **_times(session_type, start),
+    )
+    try:
+        hold.full_clean(
+            exclude=["trainer", "session_type", "booking", "phone", "token_hash"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except DjangoValidationError as error:
+        problems.update(error.message_dict)
+    if problems:
+        raise ValidationFailed(fields=problems)
+    # As booking_create: the trainer's lock first, then every check under it, so two guests (or a guest and a
+    # client) can't both take the slot.
+    trainer = lock_trainer(trainer)
+    _check_bookable(trainer=trainer, session_type=session_type)
+    check_offers(trainer=trainer, session_type=session_type)
+    _check_slot(trainer=trainer, session_type=session_type, start=start, now=now)
+    _check_limits(client_address=hold.client_address, email=hold.email, now=now)
+    token = secrets.token_urlsafe(32)
+    hold.trainer = trainer
+    hold.token_hash = hold_token_hash(token)
+    hold.save()
+    zone = ZoneInfo(trainer.timezone)
+    send_mail_on_commit(
+        template="booking_hold",
+        to=hold.email,
+        context={
+            "hold": hold,
+            "confirm_url": hold_confirm_url(token),
+            "local_start": hold.start_time.astimezone(zone),
+            "local_expires": hold.expires_at.astimezone(zone),
+            "zone": zone.key,
+        },
+    )
+    return hold
+
+
+def _client_for_guest(hold: BookingHold) -> Client:
+    """The studio's client with the hold's email, or a new one made from the hold. An existing record is not
+    changed (whoever follows the link proved the address, not that the name or phone on file should change),
+    and no account is linked: signing up links it later (clients.services.client_for_user)."""
+    client = Client.objects.filter(email__iexact=hold.email).first()
+    if client is not None:
+        return client
+    try:
+        return client_create(
+            email=hold.email, first_name=hold.first_name, last_name=hold.last_name, phone=str(hold.phone)
+        )
+    except ValidationFailed:
+        # Another confirmation (another trainer, so another lock) created this client a moment ago.
+        client = Client.objects.filter(email__iexact=hold.email).first()
+        if client is None:
+            raise
+        return client
+
+
+@transaction.atomic
+def hold_confirm(*, token: str, now: datetime | None = None) -> Booking:
+    """Turn the hold the link names into a booking for the client with the guest's email.
+
+    HoldNotFound (404) for a link that names no hold (or one deleted long after it expired), HoldExpired (409)
+    past its time, HoldAlreadyConfirmed (409) the second time. The notice the session type asks for was checked
+    when the slot was held: taking the 15 minutes to confirm doesn't make it "too soon" (a start that has passed
+    is refused all the same).
+    """
+    now = now or timezone.now()
+    found = BookingHold.objects.filter(token_hash=hold_token_hash(token or "")).values_list("trainer_id").first()
+    if found is None:
+        raise HoldNotFound()
+    # Locks in the booking service's order: the trainer first, then the hold.
+    trainer = lock_trainer(Trainer(pk=found[0]))
+    hold = (
+        BookingHold.objects.select_for_update(of=("self",))
+        .select_related("session_type")
+        .get(token_hash=hold_token_hash(token))
+    )
+    if hold.confirmed_at is not None:
+        raise HoldAlreadyConfirmed()
+    if hold.expires_at <= now:
+        raise HoldExpired()
+    if hold.start_time <= now:
+        raise StartInPast(fields={"start_time": [StartInPast.message]})
+    # Used first: from here on the hold no longer keeps the slot from the booking made of it.
+    hold.confirmed_at = now
+    hold.save(update_fields=["confirmed_at"])
+    booking = booking_create(
+        trainer=trainer,
+        client=_client_for_guest(hold),
+        session_type=hold.session_type,
+        start_time=hold.start_time,
+        notes=hold.note,
+        created_by=None,
+        now=min(now, hold.created),
+    )
+    hold.booking = booking
+    hold.save(update_fields=["booking"])
+    return booking
+
+
+@transaction.atomic
+def hold_delete_stale(*, now: datetime | None = None) -> int:
+    """Delete the holds that expired more than a day ago, with the guest's details; how many went."""
+    now = now or timezone.now()
+    deleted, _ = BookingHold.objects.filter(expires_at__lt=now - STALE_AFTER).delete()
+    return deleted
