@@ -65,6 +65,8 @@ TENANT_APPS = [
     "tenant_apps.packages",
     "tenant_apps.bookings",
     "tenant_apps.site",
+    # {% htmx_script %} (its bundled htmx) and request.htmx on the booking pages.
+    "django_htmx",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -92,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "shared_apps.accounts.middleware.MFAEnrollmentMiddleware",

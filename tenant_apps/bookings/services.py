@@ -20,6 +20,7 @@ cancellations forfeit the credit. A no-show forfeits the credit unless the sessi
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -316,12 +317,14 @@ def booking_create(
     created_by: User | None = None,
     off_grid: bool = False,
     now: datetime | None = None,
+    pay_with_credit: bool = True,
 ) -> Booking:
     """Book ``client`` with ``trainer``: confirmed at once, or pending when the session type asks for it.
 
     Paid by a credit of ``client_package`` when named, else of the client's usable package that expires first
     (ties: the lower id); with none usable the booking is ``unpaid`` (a session type that costs nothing:
-    ``complimentary``, and no credit is taken unless a package is named).
+    ``complimentary``, and no credit is taken unless a package is named). ``pay_with_credit=False`` (the client
+    chose to pay at the studio) takes no credit: ``unpaid``.
 
     ``created_by`` decides what may be booked (``_check_actor_may_book``): a trainer books into their own
     calendar only; ``off_grid`` is for staff: any start, as long as the trainer is free then; the windows, the
@@ -342,7 +345,7 @@ def booking_create(
         _check_slot(trainer=trainer, session_type=session_type, start=start, now=now)
     is_free = Decimal(session_type.price) == 0
     paid_by = None
-    if client_package is not None or not is_free:
+    if client_package is not None or (pay_with_credit and not is_free):
         paid_by = client_package_for_booking(
             client=client, session_type=session_type, start_time=start, client_package=client_package
         )
@@ -418,6 +421,7 @@ def booking_create_any_trainer(
     client_package: ClientPackage | None = None,
     notes: str = "",
     now: datetime | None = None,
+    pay_with_credit: bool = True,
 ) -> Booking:
     """Book ``client`` with whichever active trainer offering ``session_type`` is free at ``start_time``: the one
     with the fewest sessions (active or completed) in the studio's week of the start, ties by the lower id. Then
@@ -460,6 +464,7 @@ def booking_create_any_trainer(
                     client_package=client_package,
                     created_by=created_by,
                     now=now,
+                    pay_with_credit=pay_with_credit,
                 )
         except (SlotUnavailable, NotASlot):
             continue
@@ -483,6 +488,7 @@ def booking_reschedule(
     trainer: Trainer | None = None,
     off_grid: bool = False,
     now=None,
+    by_client: bool = False,
 ) -> Booking:
     """Move an active booking to another start, and/or to another ``trainer`` who offers its session type.
 
@@ -494,11 +500,14 @@ def booking_reschedule(
 
     ``actor`` decides what may move where (``_check_actor_may_book``): a trainer keeps it in their own
     calendar; a client moves it to another time with the same trainer only, and not inside the session type's
-    cancellation window; the owner, managers and the system move it to any trainer.
+    cancellation window; the owner, managers and the system move it to any trainer. ``by_client`` says it is the
+    client without an account (a manage link): the client's window applies, to the same trainer only.
     """
     now = now or timezone.now()
     start = _utc(start_time)
-    by_client = not is_studio_actor(actor)
+    by_client = by_client or not is_studio_actor(actor)
+    if by_client and trainer is not None and trainer.pk != booking.trainer_id:
+        raise TrainerChangeStaffOnly(fields={"trainer": [TrainerChangeStaffOnly.message]})
     trainer_ids = sorted({booking.trainer_id} | ({trainer.pk} if trainer is not None else set()))
     locked = {trainer_id: lock_trainer(Trainer(pk=trainer_id)) for trainer_id in trainer_ids}
     booking = _locked(booking)
@@ -578,10 +587,36 @@ def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
     return booking
 
 
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What cancelling a booking now would do; ``booking_cancel`` acts on it, so a page that announces it can't
+    disagree with what then happens."""
+
+    cancelled_by: str
+    is_late: bool
+    credit_returned: bool  # a package credit paid and comes back
+
+
+def booking_cancel_outcome(*, booking: Booking, now: datetime, by_client: bool) -> CancelOutcome:
+    cancelled_by = CancelledBy.CLIENT if by_client else CancelledBy.STUDIO
+    window = timedelta(hours=booking.session_type.cancellation_window_hours)
+    is_late = (
+        cancelled_by == CancelledBy.CLIENT
+        and booking.status == BookingStatus.CONFIRMED
+        and now > booking.start_time - window
+    )
+    credit_returned = booking.payment_state == PaymentState.CREDIT and (
+        cancelled_by == CancelledBy.STUDIO or not is_late or not booking.session_type.late_cancel_forfeits_credit
+    )
+    return CancelOutcome(cancelled_by=cancelled_by, is_late=is_late, credit_returned=credit_returned)
+
+
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", now=None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor: User | None, reason: str = "", now=None, by_client: bool = False
+) -> Booking:
     """Cancel. Who cancelled comes from ``actor``'s role: a client user is the client; staff, or no actor (the
-    system), is the studio.
+    system), is the studio. ``by_client`` says it is the client without an account (a manage link).
 
     A studio cancellation always gives back the credit that paid. A client's is late inside the session type's
     cancellation window: a timely one gives the credit back, a late one only when the session type doesn't
@@ -594,13 +629,8 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
     """
     now = now or timezone.now()
     booking = _locked(booking)
-    cancelled_by = CancelledBy.STUDIO if is_studio_actor(actor) else CancelledBy.CLIENT
-    window = timedelta(hours=booking.session_type.cancellation_window_hours)
-    is_late = (
-        cancelled_by == CancelledBy.CLIENT
-        and booking.status == BookingStatus.CONFIRMED
-        and now > booking.start_time - window
-    )
+    outcome = booking_cancel_outcome(booking=booking, now=now, by_client=by_client or not is_studio_actor(actor))
+    cancelled_by, is_late = outcome.cancelled_by, outcome.is_late
     note = reason
     if cancelled_by == CancelledBy.STUDIO and booking.payment_state == PaymentState.PAID:
         # First, so that a long reason (kept whole in cancellation_reason) can't cut it off the note.
@@ -616,12 +646,12 @@ def booking_cancel(*, booking: Booking, actor: User | None, reason: str = "", no
         cancelled_by=cancelled_by,
         is_late_cancellation=is_late,
     )
-    if booking.payment_state == PaymentState.CREDIT:
+    if outcome.credit_returned:
         if cancelled_by == CancelledBy.STUDIO:
             _refund(booking, actor=actor, reason=reason or "Cancelled by the studio.")
         elif not is_late:
             _refund(booking, actor=actor, reason=reason or "Cancelled in time.")
-        elif not booking.session_type.late_cancel_forfeits_credit:
+        else:
             _refund(booking, actor=actor, reason=reason or "Late cancellation; the studio returns the credit.")
     if booking.client_package_id is not None:
         booking.client_package.refresh_from_db(fields=["sessions_remaining"])

@@ -1,0 +1,361 @@
+"""The booking flow for signed-in clients: /book/ → a session type → a trainer (or any available one) → a week of
+free slots → details (which package pays, a note) → done (a summary, an .ics file, the manage link).
+
+State lives in the query string (type, trainer, week, tz) so back, reload and a shared link show the same page.
+The views only parse and render: what is free comes from the availability selectors, and a booking is made by
+the same services the API calls, so the page and the API can't disagree.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views import View
+
+from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.tenancy import studio_date, studio_timezone
+from tenant_apps.availability.selectors import (
+    available_slots,
+    available_slots_any_trainer,
+    booking_horizon,
+    offering_trainers,
+)
+from tenant_apps.bookings import services
+from tenant_apps.bookings.models import Booking
+from tenant_apps.bookings.selectors import booking_list
+from tenant_apps.bookings.tokens import booking_manage_token
+from tenant_apps.clients.selectors import NoClientProfile, client_of_user
+from tenant_apps.clients.services import client_for_user
+from tenant_apps.packages.models import ClientPackage
+from tenant_apps.packages.selectors import usable_client_packages
+from tenant_apps.site.forms import PAY_AT_STUDIO, BookingDetailsForm
+from tenant_apps.trainers.models import SessionType, Trainer
+from tenant_apps.trainers.selectors import session_type_list
+
+ANY_TRAINER = "any"
+# How many free slots a "just taken" answer offers instead.
+NEAREST_COUNT = 6
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    starts: list[datetime]  # in the studio's zone
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the query string asks for, checked: the session type, and the trainer (None: any available one)."""
+
+    session_type: SessionType
+    trainer: Trainer | None
+
+    @property
+    def trainer_param(self) -> str:
+        return ANY_TRAINER if self.trainer is None else str(self.trainer.pk)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(studio_timezone())
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+def _session_type(value: str | None) -> SessionType | None:
+    pk = _int(value)
+    return None if pk is None else session_type_list(user=None).filter(pk=pk).first()
+
+
+def _trainer(session_type: SessionType, value: str | None) -> Trainer | None:
+    pk = _int(value)
+    return None if pk is None else offering_trainers(session_type).filter(pk=pk).first()
+
+
+def _tz(request: HttpRequest) -> str:
+    """The zone asked for: "local" (the browser's, shown by site.js), "studio", or "" (not said: the choice the
+    browser remembers, else the studio's). Links carry it on, so a remembered choice isn't overridden."""
+    value = request.GET.get("tz")
+    return value if value in ("local", "studio") else ""
+
+
+def _query(**params) -> str:
+    return "?" + urlencode({key: value for key, value in params.items() if value not in (None, "")})
+
+
+def free_starts(*, choice: Choice, first_day: date, last_day: date, now: datetime) -> list[datetime]:
+    """Free starts (UTC, sorted) for the choice, from the same selectors the available-slots API uses."""
+    if choice.trainer is None:
+        found = available_slots_any_trainer(
+            session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
+        )
+        return [slot.start for slot in found]
+    return sorted(
+        available_slots(
+            trainer=choice.trainer, session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
+        )
+    )
+
+
+def week_days(*, monday: date, starts: list[datetime], zone: ZoneInfo) -> list[Day]:
+    """The seven days from ``monday``, each with its starts in ``zone`` (the studio's)."""
+    by_day: dict[date, list[datetime]] = {monday + timedelta(days=offset): [] for offset in range(7)}
+    for start in starts:
+        local = start.astimezone(zone)
+        if local.date() in by_day:
+            by_day[local.date()].append(local)
+    return [Day(day=day, starts=day_starts) for day, day_starts in by_day.items()]
+
+
+class BookView(View):
+    """Step by step on one URL: no type → the session types; a type → its trainers; both → a week of slots.
+    An htmx request (the week arrows) gets only the week."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        tz = _tz(request)
+        session_type = _session_type(request.GET.get("type"))
+        if session_type is None:
+            session_types = list(session_type_list(user=None).order_by("name", "pk"))
+            return render(request, "site/book/start.html", {"session_types": session_types, "tz": tz})
+        trainer_value = request.GET.get("trainer")
+        trainer = None if trainer_value == ANY_TRAINER else _trainer(session_type, trainer_value)
+        if trainer is None and trainer_value != ANY_TRAINER:
+            trainers = list(offering_trainers(session_type))
+            return render(
+                request, "site/book/trainer.html", {"session_type": session_type, "trainers": trainers, "tz": tz}
+            )
+        choice = Choice(session_type=session_type, trainer=trainer)
+        context = self.week_context(request, choice, tz)
+        template = "site/book/_week.html" if request.htmx else "site/book/week.html"
+        response = render(request, template, context)
+        # One URL, two answers: a cache (the browser's, when going back) must not hand the week alone to a page load.
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def week_context(self, request: HttpRequest, choice: Choice, tz: str) -> dict:
+        zone = _zone()
+        now = timezone.now()
+        today = studio_date(now)
+        this_monday = _monday(today)
+        try:
+            asked = date.fromisoformat(request.GET.get("week", ""))
+        except ValueError:
+            asked = today
+        _earliest, latest = booking_horizon(choice.session_type, now)
+        last_bookable = latest.astimezone(zone).date()
+        monday = min(max(_monday(asked), this_monday), _monday(last_bookable))
+        # One look over the whole booking horizon: the week shown and the first week with a free slot, from one
+        # call whose queries don't grow with the number of trainers.
+        starts = free_starts(
+            choice=choice, first_day=this_monday, last_day=max(last_bookable, monday + timedelta(days=6)), now=now
+        )
+        days = week_days(monday=monday, starts=starts, zone=zone)
+
+        def week_url(week: date) -> str:
+            return reverse("book") + _query(
+                type=choice.session_type.pk, trainer=choice.trainer_param, week=week.isoformat(), tz=tz
+            )
+
+        first_week = _monday(starts[0].astimezone(zone).date()) if starts else None
+        return {
+            "choice": choice,
+            "days": days,
+            "has_slots": any(day.starts for day in days),
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "zone": zone.key,
+            "tz": tz,
+            "previous_url": week_url(monday - timedelta(days=7)) if monday > this_monday else None,
+            "next_url": week_url(monday + timedelta(days=7)) if monday + timedelta(days=7) <= last_bookable else None,
+            "first_url": week_url(first_week) if first_week and first_week != monday else None,
+            "details_url": reverse("book_details"),
+            "tz_studio_url": reverse("book")
+            + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=monday.isoformat(), tz="studio"),
+            "tz_local_url": reverse("book")
+            + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=monday.isoformat(), tz="local"),
+            "change_trainer_url": reverse("book") + _query(type=choice.session_type.pk, tz=tz),
+        }
+
+
+def _details_choice(request: HttpRequest) -> tuple[Choice, datetime]:
+    params = request.GET
+    session_type = _session_type(params.get("type"))
+    if session_type is None:
+        raise Http404
+    trainer_value = params.get("trainer")
+    trainer = None if trainer_value == ANY_TRAINER else _trainer(session_type, trainer_value)
+    if trainer is None and trainer_value != ANY_TRAINER:
+        raise Http404
+    try:
+        start = datetime.fromisoformat(params.get("start", ""))
+    except ValueError:
+        raise Http404 from None
+    if timezone.is_naive(start):
+        raise Http404
+    return Choice(session_type=session_type, trainer=trainer), start.astimezone(UTC)
+
+
+class BookDetailsView(LoginRequiredMixin, View):
+    """Which package pays (or pay at the studio), a note, and the booking itself: made by the API's services for
+    the signed-in client, never for someone else (staff book in their own tools)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        try:
+            self.client = client_of_user(user=request.user)
+        except NoClientProfile:
+            self.client = None  # a new account: its client record is made with the first booking
+        except ApplicationError as error:  # staff: NotAClient
+            return render(request, "site/book/not_client.html", {"message": error.message}, status=403)
+        self.choice, self.start = _details_choice(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def packages(self) -> list[ClientPackage]:
+        if self.client is None:
+            return []
+        usable = usable_client_packages(
+            client=self.client, session_type=self.choice.session_type, on_date=studio_date(self.start)
+        )
+        # The order the service takes them in when none is named: the one that expires first pays.
+        return list(usable.select_related("package").order_by("expiry_date", "id"))
+
+    def render_form(self, request, form, packages, status=200) -> HttpResponse:
+        zone = _zone()
+        context = {
+            "choice": self.choice,
+            "start": self.start.astimezone(zone),
+            "end": (self.start + timedelta(minutes=self.choice.session_type.duration_minutes)).astimezone(zone),
+            "zone": zone.key,
+            "form": form,
+            "packages": packages,
+            "back_url": reverse("book")
+            + _query(
+                type=self.choice.session_type.pk,
+                trainer=self.choice.trainer_param,
+                week=_monday(self.start.astimezone(zone).date()).isoformat(),
+                tz=_tz(request),
+            ),
+        }
+        return render(request, "site/book/details.html", context, status=status)
+
+    def get(self, request):
+        packages = self.packages()
+        return self.render_form(
+            request, BookingDetailsForm(packages=packages, session_type=self.choice.session_type), packages
+        )
+
+    def post(self, request):
+        packages = self.packages()
+        form = BookingDetailsForm(request.POST, packages=packages, session_type=self.choice.session_type)
+        if not form.is_valid():
+            return self.render_form(request, form, packages, status=400)
+        payment = form.cleaned_data["payment"]
+        paying = None if payment == PAY_AT_STUDIO else next(p for p in packages if str(p.pk) == payment)
+        fields = {
+            "session_type": self.choice.session_type,
+            "start_time": self.start,
+            "notes": form.cleaned_data["notes"],
+            "client_package": paying,
+            "pay_with_credit": paying is not None,
+            "created_by": request.user,
+        }
+        try:
+            with transaction.atomic():
+                fields["client"] = client_for_user(user=request.user)
+                if self.choice.trainer is None:
+                    booking = services.booking_create_any_trainer(**fields)
+                else:
+                    booking = services.booking_create(trainer=self.choice.trainer, **fields)
+        except services.SlotUnavailable as error:
+            return self.just_taken(request, error)
+        except ApplicationError as error:
+            form.add_application_error(error)
+            return self.render_form(request, form, packages, status=400)
+        return redirect("book_done", booking_id=booking.pk)
+
+    def just_taken(self, request, error: ApplicationError) -> HttpResponse:
+        """The slot went to someone else meanwhile: say so, and offer the nearest free starts instead."""
+        zone = _zone()
+        now = timezone.now()
+        _earliest, latest = booking_horizon(self.choice.session_type, now)
+        day = max(studio_date(self.start), studio_date(now))
+        starts = free_starts(
+            choice=self.choice,
+            first_day=day,
+            last_day=max(day, min(day + timedelta(days=13), latest.astimezone(zone).date())),
+            now=now,
+        )
+        nearest = sorted(starts, key=lambda start: (abs(start - self.start), start))[:NEAREST_COUNT]
+        context = {
+            "choice": self.choice,
+            "message": error.message,
+            "nearest": [start.astimezone(zone) for start in sorted(nearest)],
+            "zone": zone.key,
+            "details_url": reverse("book_details"),
+            "tz": _tz(request),
+        }
+        return render(request, "site/book/just_taken.html", context, status=409)
+
+
+def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
+    # Scoped like the API: a client sees only their own bookings; anyone else's id reads as not found.
+    booking = booking_list(user=request.user).filter(pk=booking_id, created_by=request.user).first()
+    if booking is None:
+        raise Http404
+    return booking
+
+
+class BookDoneView(LoginRequiredMixin, View):
+    def get(self, request, booking_id: int):
+        booking = _own_booking(request, booking_id)
+        zone = _zone()
+        context = {
+            "booking": booking,
+            "start": booking.start_time.astimezone(zone),
+            "end": booking.end_time.astimezone(zone),
+            "zone": zone.key,
+            "manage_url": f"/b/{booking_manage_token(booking)}/",
+            "calendar_url": reverse("book_calendar", kwargs={"booking_id": booking.pk}),
+        }
+        return render(request, "site/book/done.html", context)
+
+
+def booking_calendar(*, booking: Booking, studio) -> bytes:
+    """An iCalendar file with the session; its UID stays the same for the booking, so a second download updates
+    the calendar entry instead of adding another."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", f"-//{studio.name}//Bookings//EN")
+    calendar.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", f"booking-{booking.pk}@{studio.get_primary_domain().domain}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", booking.start_time.astimezone(UTC))
+    event.add("dtend", booking.end_time.astimezone(UTC))
+    event.add("summary", f"{booking.session_type.name} with {booking.trainer.display_name} at {studio.name}")
+    if studio.address:
+        event.add("location", studio.address.replace("\n", ", "))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+class BookCalendarView(LoginRequiredMixin, View):
+    def get(self, request, booking_id: int):
+        booking = _own_booking(request, booking_id)
+        response = HttpResponse(booking_calendar(booking=booking, studio=request.tenant), content_type="text/calendar")
+        response["Content-Disposition"] = f'attachment; filename="booking-{booking.pk}.ics"'
+        return response

@@ -1,0 +1,56 @@
+"""Forms of the booking site. Domain errors (ApplicationError) land on them with the API's words."""
+
+from decimal import Decimal
+
+from django import forms
+
+from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.validators import TEXT_MAX_LENGTH
+
+PAY_AT_STUDIO = "studio"
+# The packages service's refusals, all about the package chosen to pay.
+PACKAGE_ERRORS = {"no_credits_left", "package_expired", "package_not_applicable"}
+
+
+class BookingDetailsForm(forms.Form):
+    """Which of the client's usable packages pays, or none (pay at the studio), and a note for the trainer."""
+
+    payment = forms.ChoiceField(label="How will you pay?", widget=forms.RadioSelect)
+    notes = forms.CharField(
+        label="A note for your trainer (optional)",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    # Where the service's error fields show on this form; anything else goes to the summary only.
+    FIELD_OF = {"client_package": "payment", "notes": "notes"}
+
+    def __init__(self, *args, packages, session_type, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                str(package.pk),
+                f"{package.package.name}: {package.sessions_remaining} "
+                f"credit{'' if package.sessions_remaining == 1 else 's'} left, valid until "
+                f"{package.expiry_date:%a %-d %b %Y}",
+            )
+            for package in packages
+        ]
+        is_free = Decimal(session_type.price) == 0
+        choices.append((PAY_AT_STUDIO, "Nothing to pay: this session is free" if is_free else "Pay at the studio"))
+        self.fields["payment"].choices = choices
+        # The package the service would take when none is named: the one that expires first.
+        self.fields["payment"].initial = choices[0][0] if not is_free else PAY_AT_STUDIO
+
+    def add_application_error(self, error: ApplicationError) -> None:
+        """The service's refusal, in the summary and by the field it is about (when this form has that field)."""
+        self.add_error(None, error.message)
+        fields = dict(error.fields)
+        if not fields and error.code in PACKAGE_ERRORS:
+            fields = {"client_package": [error.message]}
+        for name, messages in fields.items():
+            field = self.FIELD_OF.get(name)
+            if field is not None:
+                for message in messages if isinstance(messages, list) else [messages]:
+                    self.add_error(field, str(message))
