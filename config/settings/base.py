@@ -369,6 +369,10 @@ if env.str("SENDGRID_API_KEY", default=""):
 else:
     _MAIL_BACKEND = env.str("MAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
+if _MAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    # Each mail as a file under EMAIL_FILE_PATH (the browser tests read their server's mail there). Not a setting
+    # of that name: Django refuses the old EMAIL_* settings beside MAILERS.
+    MAILERS["default"]["OPTIONS"] = {"file_path": env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))}
 
 # -- i18n ------------------------------------------------------------------------------------------------
 

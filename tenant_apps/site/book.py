@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import icalendar
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
+from shared_apps.accounts.throttles import client_address
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.tenancy import studio_date, studio_timezone
 from tenant_apps.availability.selectors import (
@@ -30,14 +33,15 @@ from tenant_apps.availability.selectors import (
     offering_trainers,
 )
 from tenant_apps.bookings import services
-from tenant_apps.bookings.models import Booking
+from tenant_apps.bookings.holds import GuestBookingDisabled, TooManyHolds, hold_create
+from tenant_apps.bookings.models import Booking, BookingHold
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.bookings.tokens import booking_manage_token
 from tenant_apps.clients.selectors import NoClientProfile, client_of_user
 from tenant_apps.clients.services import client_for_user
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import usable_client_packages
-from tenant_apps.site.forms import PAY_AT_STUDIO, BookingDetailsForm
+from tenant_apps.site.forms import PAY_AT_STUDIO, BookingDetailsForm, GuestForm
 from tenant_apps.trainers.models import SessionType, Trainer
 from tenant_apps.trainers.selectors import session_type_list
 
@@ -209,13 +213,50 @@ def _details_choice(request: HttpRequest) -> tuple[Choice, datetime]:
     return Choice(session_type=session_type, trainer=trainer), start.astimezone(UTC)
 
 
+def guest_hold_create(*, choice: Choice, start: datetime, details: dict, address: str) -> BookingHold:
+    """Hold the slot for a guest (``holds.hold_create``). With "any available trainer", the trainers free then are
+    tried in id order, each under its own lock inside ``hold_create``: one taken meanwhile hands on to the next,
+    and only when none is left does the guest hear "just taken"."""
+    fields = {"session_type": choice.session_type, "start_time": start, "client_address": address, **details}
+    if choice.trainer is not None:
+        return hold_create(trainer=choice.trainer, **fields)
+    day = studio_date(start)
+    slot = next(
+        (
+            found
+            for found in available_slots_any_trainer(session_type=choice.session_type, first_day=day, last_day=day)
+            if found.start == start
+        ),
+        None,
+    )
+    error: ApplicationError = services.SlotUnavailable()
+    for trainer in offering_trainers(choice.session_type).filter(pk__in=slot.trainers if slot else []).order_by("pk"):
+        try:
+            with transaction.atomic():  # a savepoint: a refused candidate leaves nothing behind
+                return hold_create(trainer=trainer, **fields)
+        except services.SlotUnavailable as taken:
+            error = taken
+    raise error
+
+
 class BookDetailsView(LoginRequiredMixin, View):
     """Which package pays (or pay at the studio), a note, and the booking itself: made by the API's services for
-    the signed-in client, never for someone else (staff book in their own tools)."""
+    the signed-in client, never for someone else (staff book in their own tools).
+
+    A visitor who isn't signed in, on a studio that takes guests, chooses: sign in, or book as a guest (name,
+    email, phone): the slot is held and the booking made when they follow the link mailed to them."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return self.handle_no_permission()
+            if not getattr(request.tenant, "guest_booking_enabled", False):
+                return self.handle_no_permission()
+            self.client = None
+            self.choice, self.start = _details_choice(request)
+            if request.method == "POST":
+                return self.guest_post(request)
+            if request.method in ("GET", "HEAD"):
+                return self.render_form(request, GuestForm(), [])
+            return self.http_method_not_allowed(request, *args, **kwargs)
         try:
             self.client = client_of_user(user=request.user)
         except NoClientProfile:
@@ -234,7 +275,7 @@ class BookDetailsView(LoginRequiredMixin, View):
         # The order the service takes them in when none is named: the one that expires first pays.
         return list(usable.select_related("package").order_by("expiry_date", "id"))
 
-    def render_form(self, request, form, packages, status=200) -> HttpResponse:
+    def render_form(self, request, form, packages, status=200, guest_refused: str = "") -> HttpResponse:
         zone = _zone()
         context = {
             "choice": self.choice,
@@ -243,6 +284,10 @@ class BookDetailsView(LoginRequiredMixin, View):
             "zone": zone.key,
             "form": form,
             "packages": packages,
+            "is_guest": isinstance(form, GuestForm),
+            "guest_refused": guest_refused,
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+            "login_url": redirect_to_login(request.get_full_path()).url,
             "back_url": reverse("book")
             + _query(
                 type=self.choice.session_type.pk,
@@ -287,6 +332,36 @@ class BookDetailsView(LoginRequiredMixin, View):
             form.add_application_error(error)
             return self.render_form(request, form, packages, status=400)
         return redirect("book_done", booking_id=booking.pk)
+
+    def guest_post(self, request) -> HttpResponse:
+        form = GuestForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(request, form, [], status=400)
+        try:
+            hold = guest_hold_create(
+                choice=self.choice, start=self.start, details=form.cleaned_data, address=client_address(request)
+            )
+        except services.SlotUnavailable as error:
+            return self.just_taken(request, error)
+        except TooManyHolds as error:
+            return render(request, "site/book/too_many.html", {"message": error.message}, status=error.status_code)
+        except GuestBookingDisabled as error:
+            # Turned off since the page was shown: offer signing in only.
+            return self.render_form(request, None, [], status=error.status_code, guest_refused=error.message)
+        except ApplicationError as error:
+            form.add_application_error(error)
+            return self.render_form(request, form, [], status=400)
+        zone = _zone()
+        context = {
+            "hold": hold,
+            "choice": self.choice,
+            "start": hold.start_time.astimezone(zone),
+            "expires": hold.expires_at.astimezone(zone),
+            "zone": zone.key,
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+            "retry_url": request.get_full_path(),
+        }
+        return render(request, "site/book/check_email.html", context)
 
     def just_taken(self, request, error: ApplicationError) -> HttpResponse:
         """The slot went to someone else meanwhile: say so, and offer the nearest free starts instead."""

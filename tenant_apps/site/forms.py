@@ -2,10 +2,12 @@
 
 from decimal import Decimal
 
+import phonenumbers
 from django import forms
 
 from shared_apps.core.exceptions import ApplicationError
-from shared_apps.core.validators import TEXT_MAX_LENGTH
+from shared_apps.core.phone_numbers import studio_phone_region
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TEXT_MAX_LENGTH
 
 PAY_AT_STUDIO = "studio"
 # The packages service's refusals, all about the package chosen to pay.
@@ -54,3 +56,56 @@ class BookingDetailsForm(forms.Form):
             if field is not None:
                 for message in messages if isinstance(messages, list) else [messages]:
                     self.add_error(field, str(message))
+
+
+class GuestForm(forms.Form):
+    """A visitor without an account: who they are and how to reach them. The hold service checks the details
+    again (the phone in the studio's country, the names) and its refusals land here with the API's words."""
+
+    first_name = forms.CharField(
+        label="First name", max_length=PERSON_NAME_MAX_LENGTH, error_messages={"required": "Enter your first name."}
+    )
+    last_name = forms.CharField(label="Last name (optional)", max_length=PERSON_NAME_MAX_LENGTH, required=False)
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We send the link that confirms the booking here.",
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address in the correct format, like name@example.com.",
+        },
+    )
+    phone = forms.CharField(label="Phone", max_length=32, error_messages={"required": "Enter your phone number."})
+    note = forms.CharField(
+        label="A note for your trainer (optional)",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["phone"].widget = forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"})
+        self.fields["phone"].help_text = _phone_hint(studio_phone_region())
+
+    def add_application_error(self, error: ApplicationError) -> None:
+        """The hold service's refusal, in the summary and by the field it is about."""
+        self.add_error(None, error.message)
+        for name, messages in dict(error.fields).items():
+            if name in self.fields:
+                for message in messages if isinstance(messages, list) else [messages]:
+                    self.add_error(name, str(message))
+
+
+def _phone_hint(region: str | None) -> str:
+    if region is None:
+        return "With its country code, for example +44 7400 123456."
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return f"With the country code (+{phonenumbers.country_code_for_region(region)} here) or without it."
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    international = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return f"For example {national}, or {international} from abroad."

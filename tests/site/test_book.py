@@ -12,13 +12,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from tenant_apps.bookings.models import Booking
 from tenant_apps.bookings.services import booking_create
 from tenant_apps.bookings.tokens import booking_manage_token
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.services import package_assign
+from tenants.models import Studio
 from tests.conftest import next_monday
 from tests.factories import (
     ClientFactory,
@@ -306,8 +307,15 @@ def test_another_clients_done_page_and_calendar_file_are_not_found(studio_a, cli
 # -- who may book --------------------------------------------------------------------------------------------
 
 
+def _guests_off(studio) -> None:
+    """Signing in as the only way to book (with guests on, a visitor may book as a guest: test_book_guest.py)."""
+    with schema_context("public"):
+        Studio.objects.filter(pk=studio.pk).update(guest_booking_enabled=False)
+
+
 def test_a_visitor_who_is_not_signed_in_is_sent_to_log_in_and_back(studio_a, schedule_a):
     trainer, session_type = schedule_a
+    _guests_off(studio_a)
     url = _details_url(session_type, trainer, _start(1, 9))
 
     response = Client(HTTP_HOST="alpha.localhost").get(url)
@@ -336,6 +344,7 @@ def test_staff_cannot_book_for_anyone_through_the_page(studio_a, schedule_a, boo
 
 def test_a_client_of_another_studio_is_sent_to_log_in_here(studio_a, studio_b, client_b, schedule_a):
     trainer, session_type = schedule_a
+    _guests_off(studio_a)
     browser = _browser(client_b, studio_b)
     browser.defaults["HTTP_HOST"] = "alpha.localhost"
 
