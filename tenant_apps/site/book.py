@@ -46,6 +46,10 @@ from tenant_apps.trainers.models import SessionType, Trainer
 from tenant_apps.trainers.selectors import session_type_list
 
 ANY_TRAINER = "any"
+# ?week=first: the first week with a free time, found when asked for (the link on a week that has free times).
+FIRST_WEEK = "first"
+# The search for the first week with a free time looks this many weeks at a time, twice as many each time after.
+FIRST_SEARCH_WEEKS = 2
 # How many free slots a "just taken" answer offers instead.
 NEAREST_COUNT = 6
 
@@ -115,6 +119,20 @@ def free_starts(*, choice: Choice, first_day: date, last_day: date, now: datetim
     )
 
 
+def first_free_week(*, choice: Choice, first_day: date, last_day: date, now: datetime, zone: ZoneInfo) -> date | None:
+    """The Monday of the first week from ``first_day`` (a Monday) up to ``last_day`` with a free start, or None.
+    Looked for in chunks (2 weeks, then 4, 8...) and stopped at the first chunk with one: a near free time costs one
+    short look, and even a horizon with nothing free only a few, each with queries that don't grow with trainers."""
+    weeks = FIRST_SEARCH_WEEKS
+    while first_day <= last_day:
+        chunk_end = min(first_day + timedelta(days=7 * weeks - 1), last_day)
+        starts = free_starts(choice=choice, first_day=first_day, last_day=chunk_end, now=now)
+        if starts:
+            return _monday(starts[0].astimezone(zone).date())
+        first_day, weeks = chunk_end + timedelta(days=1), weeks * 2
+    return None
+
+
 def week_days(*, monday: date, starts: list[datetime], zone: ZoneInfo) -> list[Day]:
     """The seven days from ``monday``, each with its starts in ``zone`` (the studio's)."""
     by_day: dict[date, list[datetime]] = {monday + timedelta(days=offset): [] for offset in range(7)}
@@ -143,12 +161,29 @@ class BookView(View):
                 request, "site/book/trainer.html", {"session_type": session_type, "trainers": trainers, "tz": tz}
             )
         choice = Choice(session_type=session_type, trainer=trainer)
+        if request.GET.get("week") == FIRST_WEEK:
+            return self.first_week_redirect(choice, tz)
         context = self.week_context(request, choice, tz)
         template = "site/book/_week.html" if request.htmx else "site/book/week.html"
         response = render(request, template, context)
         # One URL, two answers: a cache (the browser's, when going back) must not hand the week alone to a page load.
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+    def first_week_redirect(self, choice: Choice, tz: str) -> HttpResponse:
+        """?week=first: on to the first week with a free time (this week when none is free), so the URL names the
+        week shown; htmx follows the redirect and pushes the URL it ends at."""
+        zone = _zone()
+        now = timezone.now()
+        this_monday = _monday(studio_date(now))
+        _earliest, latest = booking_horizon(choice.session_type, now)
+        first_week = first_free_week(
+            choice=choice, first_day=this_monday, last_day=latest.astimezone(zone).date(), now=now, zone=zone
+        )
+        week = (first_week or this_monday).isoformat()
+        return redirect(
+            reverse("book") + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=week, tz=tz)
+        )
 
     def week_context(self, request: HttpRequest, choice: Choice, tz: str) -> dict:
         zone = _zone()
@@ -162,30 +197,41 @@ class BookView(View):
         _earliest, latest = booking_horizon(choice.session_type, now)
         last_bookable = latest.astimezone(zone).date()
         monday = min(max(_monday(asked), this_monday), _monday(last_bookable))
-        # One look over the whole booking horizon: the week shown and the first week with a free slot, from one
-        # call whose queries don't grow with the number of trainers.
-        starts = free_starts(
-            choice=choice, first_day=this_monday, last_day=max(last_bookable, monday + timedelta(days=6)), now=now
-        )
+        # Only the week shown is computed (a week's free slots, whatever the horizon).
+        starts = free_starts(choice=choice, first_day=monday, last_day=monday + timedelta(days=6), now=now)
         days = week_days(monday=monday, starts=starts, zone=zone)
+        has_slots = any(day.starts for day in days)
 
-        def week_url(week: date) -> str:
+        def week_url(week: date | str) -> str:
             return reverse("book") + _query(
-                type=choice.session_type.pk, trainer=choice.trainer_param, week=week.isoformat(), tz=tz
+                type=choice.session_type.pk, trainer=choice.trainer_param, week=str(week), tz=tz
             )
 
-        first_week = _monday(starts[0].astimezone(zone).date()) if starts else None
+        if has_slots:
+            # An earlier week may have free times too: found only when the link is followed (?week=first).
+            first_url = week_url(FIRST_WEEK) if monday > this_monday else None
+        else:
+            # Nothing free this week: look for the first week that has (from this week on, skipping this one when
+            # it is the first), a few bounded looks that stop at the first free time or at the horizon.
+            first_week = first_free_week(
+                choice=choice,
+                first_day=this_monday if monday > this_monday else monday + timedelta(days=7),
+                last_day=last_bookable,
+                now=now,
+                zone=zone,
+            )
+            first_url = week_url(first_week) if first_week and first_week != monday else None
         return {
             "choice": choice,
             "days": days,
-            "has_slots": any(day.starts for day in days),
+            "has_slots": has_slots,
             "monday": monday,
             "sunday": monday + timedelta(days=6),
             "zone": zone.key,
             "tz": tz,
             "previous_url": week_url(monday - timedelta(days=7)) if monday > this_monday else None,
             "next_url": week_url(monday + timedelta(days=7)) if monday + timedelta(days=7) <= last_bookable else None,
-            "first_url": week_url(first_week) if first_week and first_week != monday else None,
+            "first_url": first_url,
             "details_url": reverse("book_details"),
             "tz_studio_url": reverse("book")
             + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=monday.isoformat(), tz="studio"),

@@ -124,6 +124,42 @@ def test_an_empty_week_links_to_the_first_week_with_a_free_time(studio_a, client
     assert f"week={day.isoformat()}" in page
 
 
+def test_the_first_free_week_link_is_found_when_followed_and_names_the_week(studio_a, client_a, booking_client_a):
+    """A later week with free times links to ?week=first, which redirects to the first week that has one."""
+    with tenant_context(studio_a):
+        trainer = TrainerFactory(user=UserFactory(role="trainer", email="twice@alpha.test"), display_name="Twice")
+        first, later = next_monday(2), next_monday(4)
+        for day in (first, later):
+            WindowFactory(
+                trainer=trainer, day_of_week=0, is_recurring=False, date=day, start_time="09:00", end_time="10:00"
+            )
+        session_type = SessionTypeFactory(name="Twice", trainers=[trainer])
+    browser = _browser(client_a, studio_a)
+    base = f"/book/?type={session_type.pk}&trainer={trainer.pk}"
+
+    page = _page(browser, f"{base}&week={later.isoformat()}")
+    assert "week=first" in page
+
+    answer = browser.get(f"{base}&week=first&tz=local")
+
+    assert answer.status_code == 302
+    assert f"week={first.isoformat()}" in answer["Location"]
+    assert f"type={session_type.pk}" in answer["Location"]
+    assert "tz=local" in answer["Location"]
+
+
+def test_with_nothing_free_at_all_no_first_week_link_is_offered(studio_a, client_a, booking_client_a):
+    with tenant_context(studio_a):
+        trainer = TrainerFactory(user=UserFactory(role="trainer", email="never@alpha.test"), display_name="Never")
+        session_type = SessionTypeFactory(name="Never", trainers=[trainer])
+
+    page = _page(_browser(client_a, studio_a), f"/book/?type={session_type.pk}&trainer={trainer.pk}")
+
+    assert "No free times this week" in page
+    assert "week=first" not in page
+    assert "First week with a free time" not in page
+
+
 def test_the_week_view_takes_the_same_number_of_queries_for_one_trainer_or_many(
     studio_a, client_a, booking_client_a, schedule_a
 ):
