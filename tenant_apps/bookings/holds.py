@@ -241,8 +241,11 @@ def hold_confirm(*, token: str, now: datetime | None = None) -> Booking:
     hold = (
         BookingHold.objects.select_for_update(of=("self",))
         .select_related("session_type")
-        .get(token_hash=hold_token_hash(token))
+        .filter(token_hash=hold_token_hash(token))
+        .first()
     )
+    if hold is None:  # cleaned up between the two looks
+        raise HoldNotFound()
     if hold.confirmed_at is not None:
         raise HoldAlreadyConfirmed()
     if hold.expires_at <= now:
@@ -259,6 +262,8 @@ def hold_confirm(*, token: str, now: datetime | None = None) -> Booking:
         start_time=hold.start_time,
         notes=hold.note,
         created_by=None,
+        # A guest never chose how to pay: an existing client's package is not spent behind their back.
+        pay_with_credit=False,
         now=min(now, hold.created),
     )
     hold.booking = booking

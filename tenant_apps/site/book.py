@@ -50,6 +50,7 @@ ANY_TRAINER = "any"
 FIRST_WEEK = "first"
 # The search for the first week with a free time looks this many weeks at a time, twice as many each time after.
 FIRST_SEARCH_WEEKS = 2
+FIRST_SEARCH_MAX_DAYS = 13 * 7
 # How many free slots a "just taken" answer offers instead.
 NEAREST_COUNT = 6
 
@@ -124,6 +125,8 @@ def first_free_week(*, choice: Choice, first_day: date, last_day: date, now: dat
     Looked for in chunks (2 weeks, then 4, 8...) and stopped at the first chunk with one: a near free time costs one
     short look, and even a horizon with nothing free only a few, each with queries that don't grow with trainers."""
     weeks = FIRST_SEARCH_WEEKS
+    # Anyone may ask (an empty week, ?week=first): look no further than the slots API answers in one request.
+    last_day = min(last_day, first_day + timedelta(days=FIRST_SEARCH_MAX_DAYS - 1))
     while first_day <= last_day:
         chunk_end = min(first_day + timedelta(days=7 * weeks - 1), last_day)
         starts = free_starts(choice=choice, first_day=first_day, last_day=chunk_end, now=now)
@@ -252,11 +255,11 @@ def _details_choice(request: HttpRequest) -> tuple[Choice, datetime]:
         raise Http404
     try:
         start = datetime.fromisoformat(params.get("start", ""))
-    except ValueError:
+        if timezone.is_naive(start):
+            raise Http404
+        return Choice(session_type=session_type, trainer=trainer), start.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or one at the calendar's ends that no zone can hold
         raise Http404 from None
-    if timezone.is_naive(start):
-        raise Http404
-    return Choice(session_type=session_type, trainer=trainer), start.astimezone(UTC)
 
 
 def guest_hold_create(*, choice: Choice, start: datetime, details: dict, address: str) -> BookingHold:

@@ -420,3 +420,34 @@ def test_guests_racing_for_one_slot_get_one_hold(studio_a):
         assert run_committed(count) == 1
     finally:
         run_committed(remove)
+
+
+def test_a_guest_booking_spends_no_credit_of_an_existing_client_s_package(
+    hold, studio_a, booking_client_a, django_capture_on_commit_callbacks
+):
+    """The guest never chose how to pay: the booking is to be paid at the studio, the package untouched."""
+    from decimal import Decimal
+
+    from tenant_apps.packages.services import package_assign
+    from tests.factories import SessionPackageFactory
+
+    with tenant_context(studio_a):
+        package = SessionPackageFactory(sessions_count=5, price="100.00", validity_days=60)
+        bought = package_assign(
+            package=package, client=booking_client_a, payment_method="cash", amount_paid=Decimal("100.00")
+        )
+    _, token, _ = mailed_token(django_capture_on_commit_callbacks, lambda: hold("10:00", email="client@alpha.test"))
+
+    with tenant_context(studio_a):
+        booking = holds.hold_confirm(token=token)
+        bought.refresh_from_db()
+        assert (booking.client_package_id, booking.payment_state) == (None, "unpaid")
+        assert bought.sessions_remaining == 5
+
+
+def test_the_hold_mail_does_not_repeat_the_name_a_visitor_typed(hold, django_capture_on_commit_callbacks):
+    """The address is not verified yet: a name like "Visit evil.example" must not ride in a studio's mail."""
+    _, _, message = mailed_token(django_capture_on_commit_callbacks, lambda: hold("10:00", first_name="Visit evil"))
+
+    assert "Visit evil" not in message.body
+    assert message.body.startswith("Hello,")

@@ -408,3 +408,16 @@ def test_a_client_books_only_for_themselves_whatever_the_form_says(studio_a, cli
     with tenant_context(studio_a):
         assert not Booking.objects.exists()
         assert ClientPackage.objects.get(pk=their_package.pk).sessions_remaining == their_package.sessions_remaining
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00-14:00"])
+def test_a_start_at_the_ends_of_the_calendar_is_not_found_rather_than_an_error(
+    studio_a, client_a, booking_client_a, schedule_a, start
+):
+    trainer, session_type = schedule_a
+
+    response = _browser(client_a, studio_a).get(
+        f"/book/details/?type={session_type.pk}&trainer={trainer.pk}&start={quote(start)}"
+    )
+
+    assert response.status_code == 404
