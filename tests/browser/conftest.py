@@ -86,3 +86,21 @@ def check_page(page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
     page.set_viewport_size(size)
+
+
+def studio_of(slug: str):
+    """One of the two test studios (conftest's alpha and bravo), read from the public schema."""
+    from django_tenants.utils import schema_context
+
+    from tenants.models import Studio
+
+    with schema_context("public"):
+        return Studio.objects.get(slug=slug)
+
+
+def server_password(password: str) -> str:
+    """``password`` hashed as the live server hashes: the tests' fast MD5 hasher is not among its hashers."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    return hasher.encode(password, hasher.salt())

@@ -2,22 +2,18 @@
 shows the times in their own zone, books with a package credit and sees the balance drop; every page
 accessible, at desktop and phone width."""
 
-import os
 from decimal import Decimal
 
 import pytest
-import redis
 from django.db import transaction
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import Booking, BookingEvent
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tenants.selectors import host_cache_key
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, server_password, studio_of
 from tests.conftest import run_committed
 from tests.live import live_server, tail
 
@@ -31,13 +27,8 @@ SESSION_TYPE = "Book flow training"
 VISITOR_ZONE = "Asia/Tokyo"
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="alpha")
-
-
 def _tear_down() -> None:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         bookings = Booking.objects.filter(client__email=EMAIL)
         CreditTransaction.objects.filter(client_package__client__email=EMAIL).delete()
         BookingEvent.objects.filter(booking__in=bookings).delete()
@@ -53,16 +44,14 @@ def _tear_down() -> None:
 def _set_up() -> None:
     """A client with a password (hashed as the server hashes) and a five-credit package; a trainer free
     09:00-12:00 every day, teaching one session type."""
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
     from tenant_apps.availability.services import availability_create
     from tenant_apps.clients.services import client_create
     from tenant_apps.packages.services import package_assign, package_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    with tenant_context(_studio()), transaction.atomic():
+    with tenant_context(studio_of("alpha")), transaction.atomic():
         user = User.objects.create_user(EMAIL, first_name="Lena", last_name="Marsh", role=Role.CLIENT)
-        user.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+        user.password = server_password(PASSWORD)
         user.save(update_fields=["password"])
         client = client_create(email=EMAIL, first_name="Lena", last_name="Marsh", user=user)
         trainer = trainer_create(email=COACH, first_name="Sam", last_name="Taylor")
@@ -86,18 +75,8 @@ def server(django_db_setup, django_db_blocker):
         with live_server() as (port, log):
             yield {"url": f"http://alpha.localhost:{port}", "log": log}
     finally:
-        _forget_cached_host()
         with django_db_blocker.unblock():
             run_committed(_tear_down)
-
-
-def _forget_cached_host() -> None:
-    """With REDIS_URL the server caches the studio's row for its host in Redis for minutes, beyond its own life:
-    a later module that changes the studio (its address, its brand colour) and starts a server of its own must
-    not be served this copy. The key as the server's settings build it: schema, KEY_PREFIX, version, key."""
-    redis_url = os.environ.get("REDIS_URL")
-    if redis_url:
-        redis.Redis.from_url(redis_url).delete(f"public:trainerhub:1:{host_cache_key('alpha.localhost')}")
 
 
 @pytest.fixture

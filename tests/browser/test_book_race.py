@@ -8,17 +8,15 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import transaction
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import ACTIVE_STATUSES, Booking, BookingEvent
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import CreditTransaction
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, server_password, studio_of
 from tests.conftest import next_monday, run_committed
 from tests.live import live_server, tail
 
@@ -33,13 +31,8 @@ RACE_TYPE, PHONE_TYPE = "Race training", "Phone training"
 ZONE = ZoneInfo("Europe/London")
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="alpha")
-
-
 def _tear_down() -> None:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         bookings = Booking.objects.filter(client__email__in=CLIENTS)
         CreditTransaction.objects.filter(client_package__client__email__in=CLIENTS).delete()
         BookingEvent.objects.filter(booking__in=bookings).delete()
@@ -57,11 +50,10 @@ def _set_up() -> None:
     from tenant_apps.clients.services import client_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    hasher = PBKDF2PasswordHasher()
-    with tenant_context(_studio()), transaction.atomic():
+    with tenant_context(studio_of("alpha")), transaction.atomic():
         for index, email in enumerate(CLIENTS):
             user = User.objects.create_user(email, first_name="Racer", last_name=str(index), role=Role.CLIENT)
-            user.password = hasher.encode(PASSWORD, hasher.salt())
+            user.password = server_password(PASSWORD)
             user.save(update_fields=["password"])
             client_create(email=email, first_name="Racer", last_name=str(index), user=user)
         for email, last_name, name in ((RACE_COACH, "Quick", RACE_TYPE), (PHONE_COACH, "Small", PHONE_TYPE)):
@@ -106,7 +98,7 @@ def _sign_in(page, url: str, email: str, next_path: str = "/book/") -> None:
 
 
 def _ids() -> dict[str, int]:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         return {
             "race_type": SessionType.objects.get(name=RACE_TYPE).pk,
             "race_trainer": Trainer.objects.get(user__email=RACE_COACH).pk,
@@ -160,7 +152,7 @@ def test_two_browsers_take_the_same_slot_and_one_gets_just_taken(browser, server
             context.close()
 
     def active_bookings() -> list[str]:
-        with tenant_context(_studio()):
+        with tenant_context(studio_of("alpha")):
             found = Booking.objects.filter(
                 session_type__name=RACE_TYPE, start_time=start, status__in=ACTIVE_STATUSES
             ).values_list("client__email", flat=True)
@@ -220,7 +212,7 @@ def test_a_client_books_on_a_phone_with_the_keyboard_alone(browser, server):
         context.close()
 
     def booked_start() -> list[datetime]:
-        with tenant_context(_studio()):
+        with tenant_context(studio_of("alpha")):
             found = Booking.objects.filter(client__email=PHONE_CLIENT, status__in=ACTIVE_STATUSES)
             return list(found.values_list("start_time", flat=True))
 

@@ -1,17 +1,12 @@
 """/book/ and the week page in the midnight theme (studio bravo): the studio's brand colour paints the primary
 button and the free times, no page names the platform, and both pages pass axe at desktop and phone width."""
 
-import os
-
 import pytest
-import redis
 from django_tenants.utils import schema_context, tenant_context
 
 from shared_apps.accounts.models import User
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tenants.selectors import host_cache_key
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, studio_of
 from tests.conftest import run_committed
 from tests.live import live_server, tail
 
@@ -23,16 +18,11 @@ COACH = "theme-coach@bravo.test"
 SESSION_TYPE = "Theme check yoga"
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="bravo")
-
-
 def _set_up() -> None:
     from tenant_apps.availability.services import availability_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    studio = _studio()
+    studio = studio_of("bravo")
     with schema_context("public"):
         studio.brand_color = BRAND
         studio.save(update_fields=["brand_color"])
@@ -46,7 +36,7 @@ def _set_up() -> None:
 
 
 def _tear_down() -> None:
-    studio = _studio()
+    studio = studio_of("bravo")
     with schema_context("public"):
         studio.brand_color = DEFAULT_BRAND
         studio.save(update_fields=["brand_color"])
@@ -67,9 +57,6 @@ def server(django_db_setup, django_db_blocker):
         with live_server() as (port, log):
             yield {"url": f"http://bravo.localhost:{port}", "log": log}
     finally:
-        # A server with REDIS_URL keeps the studio's row cached by host: a later module must not see this brand.
-        if redis_url := os.environ.get("REDIS_URL"):
-            redis.Redis.from_url(redis_url).delete(f"public:trainerhub:1:{host_cache_key('bravo.localhost')}")
         with django_db_blocker.unblock():
             run_committed(_tear_down)
 

@@ -11,15 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import transaction
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import User
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingHold
 from tenant_apps.clients.models import Client
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tests.browser.conftest import check_page
-from tests.browser.test_book_flow import _forget_cached_host
+from tests.browser.conftest import check_page, studio_of
 from tests.conftest import run_committed
 from tests.live import live_server, tail
 
@@ -30,13 +28,8 @@ SESSION_TYPE = "Guest flow training"
 CONFIRM_LINK = re.compile(r"https?://\S+/book/confirm/[\w-]+/")
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="alpha")
-
-
 def _tear_down() -> None:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         bookings = Booking.objects.filter(client__email=GUEST)
         BookingHold.objects.filter(email=GUEST).delete()
         BookingEvent.objects.filter(booking__in=bookings).delete()
@@ -52,7 +45,7 @@ def _set_up() -> None:
     from tenant_apps.availability.services import availability_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    studio = _studio()
+    studio = studio_of("alpha")
     assert studio.guest_booking_enabled
     with tenant_context(studio), transaction.atomic():
         trainer = trainer_create(email=COACH, first_name="Gus", last_name="Coach")
@@ -79,7 +72,6 @@ def server(django_db_setup, django_db_blocker):
         ):
             yield {"url": f"http://alpha.localhost:{port}", "log": log, "mail": Path(mail_folder)}
     finally:
-        _forget_cached_host()
         with django_db_blocker.unblock():
             run_committed(_tear_down)
 
@@ -95,7 +87,7 @@ def _newest_mail(folder: Path) -> email.message.EmailMessage:
 
 def _booking_exists() -> bool:
     def look() -> bool:
-        with tenant_context(_studio()):
+        with tenant_context(studio_of("alpha")):
             return Booking.objects.filter(client__email=GUEST, trainer__user__email=COACH).exists()
 
     return run_committed(look)

@@ -2,7 +2,6 @@
 then cancels in good time: the page said beforehand that the credit comes back, the booking is cancelled and
 the credit is back. A link that doesn't work gets a page in the theme. axe and the console are checked on each."""
 
-import os
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -10,8 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from django_tenants.utils import schema_context, tenant_context
-from redis import Redis
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import User
 from tenant_apps.bookings.holds import hold_token_hash
@@ -19,9 +17,7 @@ from tenant_apps.bookings.models import Booking, BookingHold
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tenants.selectors import host_cache_key
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, studio_of
 from tests.conftest import next_monday, run_committed
 from tests.live import live_server, tail
 
@@ -35,11 +31,6 @@ PACKAGE = "Link ten"
 LONDON = ZoneInfo("Europe/London")
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="alpha")
-
-
 def _set_up() -> dict:
     from tenant_apps.availability.services import availability_create
     from tenant_apps.bookings.services import booking_create
@@ -48,7 +39,7 @@ def _set_up() -> dict:
     from tenant_apps.packages.services import package_assign, package_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         trainer = trainer_create(email=TRAINER_EMAIL, first_name="Mia", last_name="Moss", timezone="Europe/London")
         for day in range(7):
             availability_create(trainer=trainer, day_of_week=day, start_time="09:00", end_time="12:00")
@@ -87,7 +78,7 @@ def _set_up() -> dict:
 
 
 def _tear_down() -> None:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         emails = [CLIENT_EMAIL, GUEST_EMAIL]
         BookingHold.objects.filter(email=GUEST_EMAIL).delete()
         CreditTransaction.objects.filter(client_package__client__email__in=emails).delete()
@@ -98,17 +89,6 @@ def _tear_down() -> None:
         SessionType.objects.filter(name=SESSION_TYPE).delete()
         Trainer.objects.filter(user__email=TRAINER_EMAIL).delete()
         User.objects.filter(email=TRAINER_EMAIL).delete()
-
-
-def _forget_host() -> None:
-    """Drop the server's cached studio for alpha's host. The server caches it in Redis (when REDIS_URL is set),
-    where this process's writes to the studio don't reach: a later test that changes the studio would be served
-    the copy cached here."""
-    if not os.environ.get("REDIS_URL"):
-        return  # the server's cache lives and dies with its process
-    redis = Redis.from_url(os.environ["REDIS_URL"])
-    for key in redis.scan_iter(match=f"*:{host_cache_key('alpha.localhost')}"):
-        redis.delete(key)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +103,6 @@ def server(django_db_setup, django_db_blocker):
         with live_server(SECRET_KEY=settings.SECRET_KEY) as (port, log):
             yield {"url": f"http://alpha.localhost:{port}", "log": log, **made}
     finally:
-        _forget_host()
         with django_db_blocker.unblock():
             run_committed(_tear_down)
 
@@ -164,7 +143,7 @@ def test_a_client_moves_then_cancels_by_link_in_good_time_and_gets_the_credit_ba
     assert f"Your booking is cancelled and your credit came back: 10 left in {PACKAGE}." in main
     assert "Cancelled" in main and "can no longer be changed" in main
     check_page(page, "manage-cancelled")
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         booking = Booking.objects.get(pk=server["booking"])
         assert (booking.status, booking.cancelled_by, booking.credit_returned) == ("cancelled", "client", True)
         assert booking.start_time == datetime.combine(tuesday, time(11), tzinfo=LONDON)
@@ -194,5 +173,5 @@ def test_a_guest_confirms_the_held_time_with_the_button_and_lands_on_the_manage_
     assert "/b/" in page.url
     assert "Your booking is confirmed." in page.inner_text("main")
     check_page(page, "confirm-hold-done")
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         assert Booking.objects.filter(client__email=GUEST_EMAIL, status="confirmed").count() == 1

@@ -7,15 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import Booking
 from tenant_apps.clients.models import Client
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, SessionPackage
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenants.models import Studio
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, server_password, studio_of
 from tests.conftest import next_monday, run_committed
 from tests.live import live_server, tail
 
@@ -27,13 +26,8 @@ PACKAGE = "Account five pack"
 SESSION_TYPE = "Account training"
 
 
-def _studio() -> Studio:
-    with schema_context("public"):
-        return Studio.objects.get(slug="alpha")
-
-
 def _tear_down() -> None:
-    with tenant_context(_studio()):
+    with tenant_context(studio_of("alpha")):
         CreditTransaction.objects.filter(client_package__client__email=EMAIL).delete()
         Booking.objects.filter(client__email=EMAIL).delete()
         ClientPackage.objects.filter(client__email=EMAIL).delete()
@@ -47,15 +41,13 @@ def _tear_down() -> None:
 def _set_up() -> None:
     """A client with a password (hashed as the server hashes: the tests' fast hasher is not among the
     server's), a package bought and one credit spent on next week's session with Sam."""
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
     from tenant_apps.clients.services import client_create
     from tenant_apps.packages.services import client_package_debit, package_assign, package_create
     from tenant_apps.trainers.services import session_type_create, trainer_create
 
-    with tenant_context(_studio()), transaction.atomic():
+    with tenant_context(studio_of("alpha")), transaction.atomic():
         user = User.objects.create_user(EMAIL, first_name="Lena", last_name="Marsh", role=Role.CLIENT)
-        user.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+        user.password = server_password(PASSWORD)
         user.save(update_fields=["password"])
         client = client_create(email=EMAIL, first_name="Lena", last_name="Marsh", user=user)
         trainer = trainer_create(email=COACH, first_name="Sam", last_name="Taylor")
@@ -89,9 +81,7 @@ def server(django_db_setup, django_db_blocker):
         if isinstance(failure, Exception):
             raise failure
     try:
-        # The server's own local cache, not the shared Redis: the studio it caches by host must not outlive this
-        # module (the tests' cache is local memory, so their saves can't drop an entry the server left in Redis).
-        with live_server(REDIS_URL="") as (port, log):
+        with live_server() as (port, log):
             yield {"url": f"http://alpha.localhost:{port}", "log": log}
     finally:
         with django_db_blocker.unblock():

@@ -7,7 +7,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.accounts.models import User
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, server_password
 from tests.conftest import run_committed
 from tests.live import live_server, tail
 
@@ -22,12 +22,9 @@ def _remove_admin() -> None:
 
 
 def _create_admin() -> None:
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
     with schema_context("public"):
         admin = User.objects.create_user(EMAIL, is_staff=True, is_superuser=True)
-        # Hashed as the server hashes (the tests' fast MD5 hasher is not among the server's).
-        admin.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+        admin.password = server_password(PASSWORD)
         admin.save(update_fields=["password"])
 
 
