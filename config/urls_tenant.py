@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("tenant_apps.packages.urls")),
     path("api/", include("tenant_apps.bookings.urls")),
     path("accounts/", include("allauth.urls")),
+    path("desk/", include("tenant_apps.desk.urls")),
     path("", include("tenant_apps.site.urls")),
 ]
 

@@ -65,6 +65,7 @@ TENANT_APPS = [
     "tenant_apps.packages",
     "tenant_apps.bookings",
     "tenant_apps.site",
+    "tenant_apps.desk",
     # {% htmx_script %} (its bundled htmx) and request.htmx on the booking pages.
     "django_htmx",
 ]
@@ -192,6 +193,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CLIENT_IMPORT_SYNC_MAX_BYTES = env.int("CLIENT_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
 # Staff can take back a mistaken "completed" or "no-show" for this many days after marking it.
 BOOKING_UNDO_DAYS = env.int("BOOKING_UNDO_DAYS", default=7)
+# Free times a page computed are kept this long under the studio's calendar version (availability/versions.py);
+# only with a cache every process shares (Redis), since a change must reach every worker. 0: never cached.
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 # A guest's booking keeps its slot this long while the guest confirms it from the mailed link.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 # Per address: at most this many unconfirmed live holds at once, and this many new holds an hour.
@@ -199,6 +203,10 @@ BOOKING_HOLDS_LIVE_PER_ADDRESS = env.int("BOOKING_HOLDS_LIVE_PER_ADDRESS", defau
 BOOKING_HOLDS_PER_HOUR_PER_ADDRESS = env.int("BOOKING_HOLDS_PER_HOUR_PER_ADDRESS", default=20)
 # And this many confirmation mails an hour to one guest's email, whoever asks (no mail-bombing an inbox).
 BOOKING_HOLDS_PER_HOUR_PER_EMAIL = env.int("BOOKING_HOLDS_PER_HOUR_PER_EMAIL", default=5)
+# Live (unconfirmed, unexpired) holds in one studio at once: per guest email, per trainer's calendar, in all.
+BOOKING_HOLDS_LIVE_PER_EMAIL = env.int("BOOKING_HOLDS_LIVE_PER_EMAIL", default=2)
+BOOKING_HOLDS_LIVE_PER_TRAINER = env.int("BOOKING_HOLDS_LIVE_PER_TRAINER", default=10)
+BOOKING_HOLDS_LIVE_PER_STUDIO = env.int("BOOKING_HOLDS_LIVE_PER_STUDIO", default=50)
 
 # -- auth ------------------------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ CACHES = {
     }
 }
 REDIS_URL = env.str("REDIS_URL", default="")
+# Tests run in one process: the cache of free times is on, so every write path is seen to invalidate it.
+AVAILABILITY_CACHE_SECONDS = 60
 # Static files are served from the source folders; nothing is collected for tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

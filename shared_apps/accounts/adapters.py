@@ -45,6 +45,13 @@ class StudioAccountAdapter(DefaultAccountAdapter):
             )
         return user
 
+    def get_login_redirect_url(self, request) -> str:
+        # Staff run the studio from the desk; clients go where the site sends them. A ?next= still wins.
+        user = request.user
+        if current_studio() is not None and user.is_authenticated and user.is_studio_staff:
+            return reverse("desk:home")
+        return super().get_login_redirect_url(request)
+
     def get_from_email(self) -> str:
         return formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL))
 

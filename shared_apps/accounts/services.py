@@ -18,7 +18,7 @@ from shared_apps.accounts.mfa import (
     mfa_required_for,
 )
 from shared_apps.accounts.models import STAFF_ROLES, Role, User, UserManager
-from shared_apps.accounts.signals import client_registered, staff_changed
+from shared_apps.accounts.signals import client_registered, profile_changed, staff_changed
 from shared_apps.accounts.throttles import login_attempt_start
 from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, full_clean_or_fail
 from shared_apps.core.mail import send_mail_on_commit
@@ -161,10 +161,18 @@ def user_mfa_changed(*, user: User, request=None) -> None:
 
 @transaction.atomic
 def user_update(*, user: User, first_name: str | None = None, last_name: str | None = None, phone=None) -> User:
+    """The account's own name and phone. Apps that keep a copy (a studio's client book) follow through
+    signals.profile_changed, in this transaction: both change, or neither."""
+    changed = set()
     for field, value in (("first_name", first_name), ("last_name", last_name), ("phone", phone)):
         if value is not None:
+            before = getattr(user, field)
             setattr(user, field, value)
+            if getattr(user, field) != before:  # read back: the phone field turns text into a number
+                changed.add(field)
     user.save(update_fields=["first_name", "last_name", "phone", "updated"])
+    if changed:
+        profile_changed.send(sender=User, user=user, fields=frozenset(changed))
     return user
 
 

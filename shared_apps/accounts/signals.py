@@ -12,6 +12,11 @@ client_registered = Signal()
 # (one of services.StaffChange): the trainers app keeps the trainer profile in step with the account (a trainer
 # has one; it takes bookings only while the account is active), since accounts may not depend on it.
 staff_changed = Signal()
+# Sent by services.user_update when an account's own name or phone changed, with ``user`` and ``fields`` (a frozenset
+# of the changed field names), inside user_update's transaction: a receiver's write (the studio's client record
+# follows its client's account) commits or rolls back with the account's, and it runs on the request's schema,
+# which on-commit callbacks of a caller's outer transaction would not promise.
+profile_changed = Signal()
 
 
 def _revoke(user) -> None:

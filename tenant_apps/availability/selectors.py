@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
+from shared_apps.core.db import TsTzRange
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import slots
@@ -77,6 +78,16 @@ def trainer_windows(*, trainer: Trainer, first_day: date, last_day: date) -> lis
     ]
 
 
+def _blocked_between(bookings: QuerySet, since: datetime, until: datetime) -> QuerySet:
+    """The active ones of ``bookings`` whose blocked time (buffers included) touches [since, until): the
+    overlap of ranges that the bookings' GiST index answers, instead of reading a trainer's whole history."""
+    return (
+        bookings.filter(status__in=bookings.model.ACTIVE_STATUSES)
+        .alias(blocked=TsTzRange("blocked_from", "blocked_until"))
+        .filter(blocked__overlap=(since, until))
+    )
+
+
 def trainer_busy(
     *, trainer: Trainer, since: datetime, until: datetime, exclude_booking_id: int | None = None
 ) -> tuple[list[slots.Busy], list[slots.Interval]]:
@@ -86,12 +97,7 @@ def trainer_busy(
     booking_model = apps.get_model("bookings", "Booking")
     columns = ("start_time", "end_time", "blocked_from", "blocked_until")
     bookings = (
-        booking_model.objects.filter(
-            trainer=trainer,
-            status__in=booking_model.ACTIVE_STATUSES,
-            blocked_until__gt=since,
-            blocked_from__lt=until,
-        )
+        _blocked_between(booking_model.objects.filter(trainer=trainer), since, until)
         .exclude(pk=exclude_booking_id)
         .order_by()
         .values_list(*columns)
@@ -212,27 +218,27 @@ def team_starts(
 
     windows: dict[int, list[slots.Window]] = defaultdict(list)
     # Clocks around the world are at most 26 hours apart: a studio day meets a trainer's days two either side.
-    rows = AvailabilitySlot.objects.filter(trainer_id__in=ids, is_active=True).filter(
-        Q(is_recurring=True) | Q(date__gte=first_day - timedelta(days=2), date__lte=last_day + timedelta(days=2))
+    rows = (
+        AvailabilitySlot.objects.filter(trainer_id__in=ids, is_active=True)
+        .filter(
+            Q(is_recurring=True) | Q(date__gte=first_day - timedelta(days=2), date__lte=last_day + timedelta(days=2))
+        )
+        .order_by()
+        .values_list("trainer_id", "start_time", "end_time", "is_recurring", "day_of_week", "date")
     )
-    for row in rows:
-        windows[row.trainer_id].append(
+    for trainer_id, start_time, end_time, is_recurring, day_of_week, on_date in rows:
+        windows[trainer_id].append(
             slots.Window(
-                start=row.start_time,
-                end=row.end_time,
-                day_of_week=row.day_of_week if row.is_recurring else None,
-                on_date=None if row.is_recurring else row.date,
+                start=start_time,
+                end=end_time,
+                day_of_week=day_of_week if is_recurring else None,
+                on_date=None if is_recurring else on_date,
             )
         )
     busy: dict[int, list[slots.Busy]] = defaultdict(list)
     booking_model = apps.get_model("bookings", "Booking")
     for trainer_id, *times in (
-        booking_model.objects.filter(
-            trainer_id__in=ids,
-            status__in=booking_model.ACTIVE_STATUSES,
-            blocked_until__gt=since,
-            blocked_from__lt=until,
-        )
+        _blocked_between(booking_model.objects.filter(trainer_id__in=ids), since, until)
         .order_by()
         .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
     ):

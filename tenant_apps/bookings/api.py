@@ -20,6 +20,7 @@ from tenant_apps.availability.api import ANY_TRAINER, TrainerOrAnyField
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import SESSION_PAYMENT_METHODS, Booking, BookingEvent, BookingStatus
 from tenant_apps.bookings.selectors import booking_history, booking_list, client_bookings, my_bookings
+from tenant_apps.bookings.tokens import booking_manage_links_revoke
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import client_list
 from tenant_apps.clients.services import client_for_user
@@ -272,6 +273,21 @@ class BookingRescheduleApi(APIView):
             actor=request.user,
             off_grid=data.validated_data["off_grid"],
         )
+        return Response(BookingOutput(booking).data)
+
+
+class BookingRevokeLinksApi(APIView):
+    """Revoke the booking's manage links (staff: owner, managers, the booking's trainer): every link mailed so
+    far answers 410, e.g. when a client forwarded a booking mail by mistake, or the studio wants old links dead
+    after a dispute. Nothing is mailed now; the next mail about the booking carries a working link."""
+
+    permission_classes = [IsStudioMember]
+
+    @extend_schema(request=None, responses={200: BookingOutput})
+    def post(self, request, booking_id: int):
+        booking = _get(request, booking_id)
+        _require_staff(request, booking)
+        booking = booking_manage_links_revoke(booking=booking, actor=request.user)
         return Response(BookingOutput(booking).data)
 
 

@@ -411,6 +411,25 @@ def _sessions_in_week(*, trainer_ids: list[int], start: datetime) -> dict[int, i
     return {row["trainer_id"]: row["count"] for row in rows}
 
 
+def any_trainer_candidates(*, session_type: SessionType, start: datetime, now: datetime) -> list[Trainer]:
+    """The trainers offering ``session_type`` who are free at ``start`` (UTC), in the order "any available trainer"
+    tries them: the fewest sessions (active or completed) in the studio's week of the start first, ties by the
+    lower id. NotASlot (400) when no trainer's windows offer the start at all.
+
+    Takes every offering trainer's row lock, in id order like every writer that takes several, and leaves them to
+    the caller's transaction (so it must run inside one): while the caller chooses and writes, none of them can be
+    booked, held, given a break or lose a window, so the choice is made on settled calendars.
+    """
+    trainers = list(offering_trainers(session_type).select_for_update(of=("self",)))
+    day = start.astimezone(ZoneInfo(studio_timezone())).date()
+    starts = team_starts(trainers=trainers, session_type=session_type, first_day=day, last_day=day, now=now)
+    if not any(start in found.grid for found in starts.values()):
+        raise NotASlot(fields={"start_time": ["No trainer offers a session starting at this time."]})
+    free = [trainer for trainer in trainers if start in starts[trainer.pk].free]
+    load = _sessions_in_week(trainer_ids=[trainer.pk for trainer in free], start=start)
+    return sorted(free, key=lambda trainer: (load.get(trainer.pk, 0), trainer.pk))
+
+
 @transaction.atomic
 def booking_create_any_trainer(
     *,
@@ -441,16 +460,7 @@ def booking_create_any_trainer(
     if not client.is_active:
         raise NotTakingBookings("This client is inactive.", fields={"client": ["This client is inactive."]})
     _check_when(session_type=session_type, start=start, now=now)
-    # Every candidate's lock, in id order like every writer that takes several: while we choose, none of them can
-    # be booked, given a break or lose a window, so the choice below is made on settled calendars.
-    trainers = list(offering_trainers(session_type).select_for_update(of=("self",)))
-    day = start.astimezone(ZoneInfo(studio_timezone())).date()
-    starts = team_starts(trainers=trainers, session_type=session_type, first_day=day, last_day=day, now=now)
-    if not any(start in found.grid for found in starts.values()):
-        raise NotASlot(fields={"start_time": ["No trainer offers a session starting at this time."]})
-    free = [trainer for trainer in trainers if start in starts[trainer.pk].free]
-    load = _sessions_in_week(trainer_ids=[trainer.pk for trainer in free], start=start)
-    for trainer in sorted(free, key=lambda trainer: (load.get(trainer.pk, 0), trainer.pk)):
+    for trainer in any_trainer_candidates(session_type=session_type, start=start, now=now):
         try:
             # booking_create checks the slot again under the trainer's lock; a savepoint, so that a candidate
             # turning out taken (a write that bypassed the lock meets the constraint) leaves nothing behind.
@@ -477,6 +487,24 @@ def _locked(booking: Booking) -> Booking:
         .select_related("trainer", "session_type", "client", "client_package__package")
         .get(pk=booking.pk)
     )
+
+
+def _check_client_window(*, booking: Booking, now: datetime) -> None:
+    if now > booking.start_time - timedelta(hours=booking.session_type.cancellation_window_hours):
+        raise RescheduleWindowPassed()
+
+
+def booking_move_refusal(*, booking: Booking, now: datetime) -> ApplicationError | None:
+    """Why the client can't move ``booking`` to any time now, by ``booking_reschedule``'s own checks made before
+    it looks at the new time (its window, the trainer and session type still taking bookings, the trainer
+    offering it); None: it may move. A page says it up front instead of offering times the move would refuse."""
+    try:
+        _check_client_window(booking=booking, now=now)
+        _check_bookable(trainer=booking.trainer, session_type=booking.session_type)
+        check_offers(trainer=booking.trainer, session_type=booking.session_type)
+    except ApplicationError as error:
+        return error
+    return None
 
 
 @transaction.atomic
@@ -518,8 +546,8 @@ def booking_reschedule(
     _check_actor_may_book(actor=actor, trainer=destination, off_grid=off_grid, current_trainer_id=booking.trainer_id)
     if booking.status not in ACTIVE_STATUSES:
         raise InvalidTransition("Only pending or confirmed bookings can be rescheduled.")
-    if by_client and now > booking.start_time - timedelta(hours=booking.session_type.cancellation_window_hours):
-        raise RescheduleWindowPassed()
+    if by_client:
+        _check_client_window(booking=booking, now=now)
     if start == booking.start_time and not changes_trainer:
         raise ValidationFailed(fields={"start_time": ["The booking already starts at this time."]})
     _check_bookable(trainer=destination, session_type=booking.session_type)

@@ -9,14 +9,15 @@ far; a link also stops working once the session has ended. Nothing is stored per
 from datetime import datetime
 
 from django.core import signing
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import status
 
+from shared_apps.accounts.models import User
 from shared_apps.core.exceptions import ApplicationError, NotFound
 from shared_apps.core.tenancy import site_url
-from tenant_apps.bookings.models import Booking
+from tenant_apps.bookings.models import Booking, BookingEvent
 
 SALT = "bookings.manage-link"
 
@@ -73,8 +74,22 @@ def booking_from_manage_token(token: str, now: datetime | None = None) -> Bookin
     return booking
 
 
-def booking_manage_links_revoke(*, booking: Booking) -> Booking:
-    """Every manage link of ``booking`` sent so far stops working; links made from now on work."""
-    Booking.objects.filter(pk=booking.pk).update(manage_link_version=F("manage_link_version") + 1)
-    booking.refresh_from_db(fields=["manage_link_version"])
+@transaction.atomic
+def booking_manage_links_revoke(*, booking: Booking, actor: User | None = None) -> Booking:
+    """Every manage link of ``booking`` sent so far stops working; links made from now on work (the next mail
+    carries one). The booking's history says who did it."""
+    # An update by expression, not read-then-write: two revokes at once both raise the version.
+    Booking.objects.filter(pk=booking.pk).update(
+        manage_link_version=F("manage_link_version") + 1, updated=timezone.now()
+    )
+    booking.refresh_from_db(fields=["manage_link_version", "status", "updated"])
+    # No kind of its own (that would be a migration for a label): an "updated" entry that says what changed.
+    BookingEvent.objects.create(
+        booking=booking,
+        kind=BookingEvent.Kind.UPDATED,
+        actor=actor,
+        from_status=booking.status,
+        to_status=booking.status,
+        note="Manage links revoked: links sent so far no longer work.",
+    )
     return booking

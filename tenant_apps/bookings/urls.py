@@ -11,6 +11,7 @@ urlpatterns = [
     path("bookings/<int:booking_id>/no-show/", api.BookingNoShowApi.as_view(), name="booking-no-show"),
     path("bookings/<int:booking_id>/undo/", api.BookingUndoApi.as_view(), name="booking-undo"),
     path("bookings/<int:booking_id>/reschedule/", api.BookingRescheduleApi.as_view(), name="booking-reschedule"),
+    path("bookings/<int:booking_id>/revoke-links/", api.BookingRevokeLinksApi.as_view(), name="booking-revoke-links"),
     path(
         "bookings/<int:booking_id>/attach-package/",
         api.BookingAttachPackageApi.as_view(),

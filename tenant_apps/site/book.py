@@ -6,9 +6,10 @@ The views only parse and render: what is free comes from the availability select
 the same services the API calls, so the page and the API can't disagree.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -32,8 +33,9 @@ from tenant_apps.availability.selectors import (
     booking_horizon,
     offering_trainers,
 )
+from tenant_apps.availability.versions import cached
 from tenant_apps.bookings import services
-from tenant_apps.bookings.holds import GuestBookingDisabled, TooManyHolds, hold_create
+from tenant_apps.bookings.holds import GuestBookingDisabled, TooManyHolds, hold_create, hold_create_any_trainer
 from tenant_apps.bookings.models import Booking, BookingHold
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.bookings.tokens import booking_manage_token
@@ -56,9 +58,27 @@ NEAREST_COUNT = 6
 
 
 @dataclass(frozen=True)
+class Slot:
+    """A free start as the week shows it: where its button leads, the instant, and the time on the button."""
+
+    href: str
+    instant: str  # ISO 8601 with the studio's offset
+    label: str  # "09:30", in the studio's zone
+
+
+@dataclass(frozen=True)
 class Day:
     day: date
-    starts: list[datetime]  # in the studio's zone
+    slots: list[Slot]
+
+    @property
+    def iso(self) -> str:
+        return self.day.isoformat()
+
+    @property
+    def spoken(self) -> str:
+        """How a screen reader names the day on each of its slots: "Tuesday 8 December"."""
+        return f"{self.day:%A} {self.day.day} {self.day:%B}"
 
 
 @dataclass(frozen=True)
@@ -106,18 +126,34 @@ def _query(**params) -> str:
     return "?" + urlencode({key: value for key, value in params.items() if value not in (None, "")})
 
 
-def free_starts(*, choice: Choice, first_day: date, last_day: date, now: datetime) -> list[datetime]:
-    """Free starts (UTC, sorted) for the choice, from the same selectors the available-slots API uses."""
-    if choice.trainer is None:
-        found = available_slots_any_trainer(
-            session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
+def free_starts(
+    *, choice: Choice, first_day: date, last_day: date, now: datetime, fresh: bool = False
+) -> list[datetime]:
+    """Free starts (UTC, sorted) for the choice, from the same selectors the available-slots API uses; kept
+    for a minute under the studio's calendar version (a booking anywhere in the studio starts a new one), and
+    cut to the session type's notice as of ``now`` when read. ``fresh``: computed now, whatever is cached."""
+
+    def compute() -> list[datetime]:
+        if choice.trainer is None:
+            found = available_slots_any_trainer(
+                session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
+            )
+            return [slot.start for slot in found]
+        return sorted(
+            available_slots(
+                trainer=choice.trainer,
+                session_type=choice.session_type,
+                first_day=first_day,
+                last_day=last_day,
+                now=now,
+            )
         )
-        return [slot.start for slot in found]
-    return sorted(
-        available_slots(
-            trainer=choice.trainer, session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
-        )
-    )
+
+    if fresh:
+        return compute()
+    starts = cached(f"free:{choice.session_type.pk}:{choice.trainer_param}:{first_day}:{last_day}", compute)
+    earliest, _latest = booking_horizon(choice.session_type, now)
+    return [start for start in starts if start >= earliest]
 
 
 def first_free_week(*, choice: Choice, first_day: date, last_day: date, now: datetime, zone: ZoneInfo) -> date | None:
@@ -136,14 +172,18 @@ def first_free_week(*, choice: Choice, first_day: date, last_day: date, now: dat
     return None
 
 
-def week_days(*, monday: date, starts: list[datetime], zone: ZoneInfo) -> list[Day]:
-    """The seven days from ``monday``, each with its starts in ``zone`` (the studio's)."""
-    by_day: dict[date, list[datetime]] = {monday + timedelta(days=offset): [] for offset in range(7)}
+def week_days(
+    *, monday: date, starts: list[datetime], zone: ZoneInfo, slot_href: Callable[[datetime], str]
+) -> list[Day]:
+    """The seven days from ``monday``, each with its free starts in ``zone`` (the studio's), each linked to
+    ``slot_href(start)``. Formatted here, once per slot: the week is the page's hot loop, and the template then
+    only prints strings."""
+    by_day: dict[date, list[Slot]] = {monday + timedelta(days=offset): [] for offset in range(7)}
     for start in starts:
         local = start.astimezone(zone)
         if local.date() in by_day:
-            by_day[local.date()].append(local)
-    return [Day(day=day, starts=day_starts) for day, day_starts in by_day.items()]
+            by_day[local.date()].append(Slot(href=slot_href(local), instant=local.isoformat(), label=f"{local:%H:%M}"))
+    return [Day(day=day, slots=day_slots) for day, day_slots in by_day.items()]
 
 
 class BookView(View):
@@ -176,72 +216,110 @@ class BookView(View):
     def first_week_redirect(self, choice: Choice, tz: str) -> HttpResponse:
         """?week=first: on to the first week with a free time (this week when none is free), so the URL names the
         week shown; htmx follows the redirect and pushes the URL it ends at."""
-        zone = _zone()
-        now = timezone.now()
-        this_monday = _monday(studio_date(now))
-        _earliest, latest = booking_horizon(choice.session_type, now)
-        first_week = first_free_week(
-            choice=choice, first_day=this_monday, last_day=latest.astimezone(zone).date(), now=now, zone=zone
-        )
-        week = (first_week or this_monday).isoformat()
-        return redirect(
-            reverse("book") + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=week, tz=tz)
-        )
+        return redirect(_book_week_url(choice, first_free_monday(choice=choice), tz))
 
     def week_context(self, request: HttpRequest, choice: Choice, tz: str) -> dict:
-        zone = _zone()
-        now = timezone.now()
-        today = studio_date(now)
-        this_monday = _monday(today)
-        try:
-            asked = date.fromisoformat(request.GET.get("week", ""))
-        except ValueError:
-            asked = today
-        _earliest, latest = booking_horizon(choice.session_type, now)
-        last_bookable = latest.astimezone(zone).date()
-        monday = min(max(_monday(asked), this_monday), _monday(last_bookable))
-        # Only the week shown is computed (a week's free slots, whatever the horizon).
-        starts = free_starts(choice=choice, first_day=monday, last_day=monday + timedelta(days=6), now=now)
-        days = week_days(monday=monday, starts=starts, zone=zone)
-        has_slots = any(day.starts for day in days)
+        details = reverse("book_details") + _query(type=choice.session_type.pk, trainer=choice.trainer_param)
+        tz_param = f"&tz={tz}" if tz else ""
+        context = week_context(
+            choice=choice,
+            asked=request.GET.get("week", ""),
+            tz=tz,
+            week_url=lambda week, tz: _book_week_url(choice, week, tz),
+            slot_href=lambda start: f"{details}&start={quote(start.isoformat())}{tz_param}",
+        )
+        return context | {"change_trainer_url": reverse("book") + _query(type=choice.session_type.pk, tz=tz)}
 
-        def week_url(week: date | str) -> str:
-            return reverse("book") + _query(
-                type=choice.session_type.pk, trainer=choice.trainer_param, week=str(week), tz=tz
-            )
 
-        if has_slots:
-            # An earlier week may have free times too: found only when the link is followed (?week=first).
-            first_url = week_url(FIRST_WEEK) if monday > this_monday else None
-        else:
-            # Nothing free this week: look for the first week that has (from this week on, skipping this one when
-            # it is the first), a few bounded looks that stop at the first free time or at the horizon.
-            first_week = first_free_week(
-                choice=choice,
-                first_day=this_monday if monday > this_monday else monday + timedelta(days=7),
-                last_day=last_bookable,
-                now=now,
-                zone=zone,
-            )
-            first_url = week_url(first_week) if first_week and first_week != monday else None
-        return {
-            "choice": choice,
-            "days": days,
-            "has_slots": has_slots,
-            "monday": monday,
-            "sunday": monday + timedelta(days=6),
-            "zone": zone.key,
-            "tz": tz,
-            "previous_url": week_url(monday - timedelta(days=7)) if monday > this_monday else None,
-            "next_url": week_url(monday + timedelta(days=7)) if monday + timedelta(days=7) <= last_bookable else None,
-            "first_url": first_url,
-            "details_url": reverse("book_details"),
-            "tz_studio_url": reverse("book")
-            + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=monday.isoformat(), tz="studio"),
-            "tz_local_url": reverse("book")
-            + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=monday.isoformat(), tz="local"),
-            "change_trainer_url": reverse("book") + _query(type=choice.session_type.pk, tz=tz),
-        }
+def first_free_monday(*, choice: Choice) -> date:
+    """Where ?week=first leads: the Monday of the first week with a free time, or this week's when none is free."""
+    zone = _zone()
+    now = timezone.now()
+    this_monday = _monday(studio_date(now))
+    _earliest, latest = booking_horizon(choice.session_type, now)
+    first_week = first_free_week(
+        choice=choice, first_day=this_monday, last_day=latest.astimezone(zone).date(), now=now, zone=zone
+    )
+    return first_week or this_monday
+
+
+def week_context(
+    *,
+    choice: Choice,
+    asked: str,
+    tz: str,
+    week_url: Callable[[date | str, str], str],
+    slot_href: Callable[[datetime], str],
+    skip: datetime | None = None,
+) -> dict:
+    """The week of free slots ``site/book/_week.html`` shows, for /book/ and for moving a booking: the week
+    ``asked`` (an ISO date; this week when not one) kept inside the booking horizon, its previous, next and
+    first-free-week links built by ``week_url(week, tz)``, and each slot linked to ``slot_href(start)``.
+    ``skip``: a start not to offer (a booking's own)."""
+    zone = _zone()
+    now = timezone.now()
+    today = studio_date(now)
+    this_monday = _monday(today)
+    try:
+        asked_day = date.fromisoformat(asked)
+    except ValueError:
+        asked_day = today
+    _earliest, latest = booking_horizon(choice.session_type, now)
+    last_bookable = latest.astimezone(zone).date()
+    monday = min(max(_monday(asked_day), this_monday), _monday(last_bookable))
+    # Only the week shown is computed (a week's free slots, whatever the horizon).
+    starts = free_starts(choice=choice, first_day=monday, last_day=monday + timedelta(days=6), now=now)
+    days = week_days(monday=monday, starts=[start for start in starts if start != skip], zone=zone, slot_href=slot_href)
+    has_slots = any(day.slots for day in days)
+    if has_slots:
+        # An earlier week may have free times too: found only when the link is followed (?week=first).
+        first_url = week_url(FIRST_WEEK, tz) if monday > this_monday else None
+    else:
+        # Nothing free this week: look for the first week that has (from this week on, skipping this one when
+        # it is the first), a few bounded looks that stop at the first free time or at the horizon.
+        first_week = first_free_week(
+            choice=choice,
+            first_day=this_monday if monday > this_monday else monday + timedelta(days=7),
+            last_day=last_bookable,
+            now=now,
+            zone=zone,
+        )
+        first_url = week_url(first_week, tz) if first_week and first_week != monday else None
+    return {
+        "choice": choice,
+        "days": days,
+        "has_slots": has_slots,
+        "monday": monday,
+        "sunday": monday + timedelta(days=6),
+        "zone": zone.key,
+        "tz": tz,
+        "previous_url": week_url(monday - timedelta(days=7), tz) if monday > this_monday else None,
+        "next_url": week_url(monday + timedelta(days=7), tz) if monday + timedelta(days=7) <= last_bookable else None,
+        "first_url": first_url,
+        "tz_studio_url": week_url(monday.isoformat(), "studio"),
+        "tz_local_url": week_url(monday.isoformat(), "local"),
+    }
+
+
+def nearest_free_starts(*, choice: Choice, start: datetime) -> list[datetime]:
+    """The free starts (UTC, sorted) nearest ``start``, over the two weeks from its day: what a "just taken"
+    answer offers instead. Computed afresh: the answer exists because what was shown as free wasn't."""
+    zone = _zone()
+    now = timezone.now()
+    _earliest, latest = booking_horizon(choice.session_type, now)
+    day = max(studio_date(start), studio_date(now))
+    starts = free_starts(
+        choice=choice,
+        first_day=day,
+        last_day=max(day, min(day + timedelta(days=13), latest.astimezone(zone).date())),
+        now=now,
+        fresh=True,
+    )
+    return sorted(sorted(starts, key=lambda free: (abs(free - start), free))[:NEAREST_COUNT])
+
+
+def _book_week_url(choice: Choice, week: date | str, tz: str) -> str:
+    return reverse("book") + _query(type=choice.session_type.pk, trainer=choice.trainer_param, week=str(week), tz=tz)
 
 
 def _details_choice(request: HttpRequest) -> tuple[Choice, datetime]:
@@ -263,29 +341,12 @@ def _details_choice(request: HttpRequest) -> tuple[Choice, datetime]:
 
 
 def guest_hold_create(*, choice: Choice, start: datetime, details: dict, address: str) -> BookingHold:
-    """Hold the slot for a guest (``holds.hold_create``). With "any available trainer", the trainers free then are
-    tried in id order, each under its own lock inside ``hold_create``: one taken meanwhile hands on to the next,
-    and only when none is left does the guest hear "just taken"."""
+    """Hold the slot for a guest: with the trainer chosen (``holds.hold_create``), or with whichever trainer
+    is free then by the rule bookings follow (``holds.hold_create_any_trainer``: the fewest sessions that week)."""
     fields = {"session_type": choice.session_type, "start_time": start, "client_address": address, **details}
     if choice.trainer is not None:
         return hold_create(trainer=choice.trainer, **fields)
-    day = studio_date(start)
-    slot = next(
-        (
-            found
-            for found in available_slots_any_trainer(session_type=choice.session_type, first_day=day, last_day=day)
-            if found.start == start
-        ),
-        None,
-    )
-    error: ApplicationError = services.SlotUnavailable()
-    for trainer in offering_trainers(choice.session_type).filter(pk__in=slot.trainers if slot else []).order_by("pk"):
-        try:
-            with transaction.atomic():  # a savepoint: a refused candidate leaves nothing behind
-                return hold_create(trainer=trainer, **fields)
-        except services.SlotUnavailable as taken:
-            error = taken
-    raise error
+    return hold_create_any_trainer(**fields)
 
 
 class BookDetailsView(LoginRequiredMixin, View):
@@ -415,20 +476,10 @@ class BookDetailsView(LoginRequiredMixin, View):
     def just_taken(self, request, error: ApplicationError) -> HttpResponse:
         """The slot went to someone else meanwhile: say so, and offer the nearest free starts instead."""
         zone = _zone()
-        now = timezone.now()
-        _earliest, latest = booking_horizon(self.choice.session_type, now)
-        day = max(studio_date(self.start), studio_date(now))
-        starts = free_starts(
-            choice=self.choice,
-            first_day=day,
-            last_day=max(day, min(day + timedelta(days=13), latest.astimezone(zone).date())),
-            now=now,
-        )
-        nearest = sorted(starts, key=lambda start: (abs(start - self.start), start))[:NEAREST_COUNT]
         context = {
             "choice": self.choice,
             "message": error.message,
-            "nearest": [start.astimezone(zone) for start in sorted(nearest)],
+            "nearest": [start.astimezone(zone) for start in nearest_free_starts(choice=self.choice, start=self.start)],
             "zone": zone.key,
             "details_url": reverse("book_details"),
             "tz": _tz(request),

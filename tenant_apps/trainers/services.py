@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.timezone import now
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import EMAIL_TAKEN, StaffChange, staff_invite
@@ -90,12 +89,20 @@ def trainer_profile_follow_account(*, user: User, change: str) -> None:
     account's profile takes no bookings; a trainer always has a profile, bookable while the account is
     active; a reactivated manager's or owner's profile is bookable again. A trainer who becomes a manager
     keeps their profile as it is (a manager may still teach)."""
+    # Saved row by row (an account has one profile): the save is what tells the calendar (availability's
+    # receivers) that this trainer's times stopped or started being bookable.
     if not user.is_active:
-        Trainer.objects.filter(user=user, is_active=True).update(is_active=False, updated=now())
+        _set_active(Trainer.objects.filter(user=user, is_active=True), False)
     elif user.role == Role.TRAINER:
         trainer_profile_ensure(user=user)
     elif change == StaffChange.REACTIVATED:
-        Trainer.objects.filter(user=user, is_active=False).update(is_active=True, updated=now())
+        _set_active(Trainer.objects.filter(user=user, is_active=False), True)
+
+
+def _set_active(trainers, active: bool) -> None:
+    for trainer in trainers.select_for_update():
+        trainer.is_active = active
+        trainer.save(update_fields=["is_active", "updated"])
 
 
 _TRAINER_FIELDS = {"display_name", "bio", "expertise", "timezone", "rating", "is_active"}

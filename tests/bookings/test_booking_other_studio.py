@@ -29,6 +29,7 @@ CALLS = [
     ("post", "attach-package/", {"client_package": 1}),
     ("post", "record-payment/", {"payment_method": "cash", "amount_paid": "40.00"}),
     ("post", "complimentary/", {"reason": "Bravo says so"}),
+    ("post", "revoke-links/", None),
 ]
 CALL_IDS = [f"{method}-{path.rstrip('/') or 'detail'}" for method, path, _ in CALLS]
 

@@ -1,6 +1,7 @@
-"""A client opens the manage link from their mail, without signing in, moves the booking to another free time,
-then cancels in good time: the page said beforehand that the credit comes back, the booking is cancelled and
-the credit is back. A link that doesn't work gets a page in the theme. axe and the console are checked on each."""
+"""A client opens the manage link from their mail, without signing in, moves the booking to another free time
+(picked on the week of free times, confirmed on the next page), then cancels in good time: the page said
+beforehand that the credit comes back, the booking is cancelled and the credit is back. A link that doesn't work
+gets a page in the theme. axe and the console are checked on each."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -119,12 +120,28 @@ def test_a_client_moves_then_cancels_by_link_in_good_time_and_gets_the_credit_ba
 
     page.get_by_role("link", name="Move to another time").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Move your booking"
+    assert "Europe/London" in page.inner_text(".zone-note")
     check_page(page, "manage-reschedule")
+    # The /book/ week: the arrows swap it in place (htmx) and put it in the URL; the page around it stays.
+    this_week = page.locator("#week-heading").inner_text()
+    page.get_by_role("link", name="Next week").click()
+    page.wait_for_url("**week=*")
+    assert page.locator("#week-heading").inner_text() != this_week
+    assert page.get_by_role("heading", level=1).inner_text() == "Move your booking"
+    monday = page.locator(".week-day").filter(has=page.locator(f"#day-{next_monday().isoformat()}"))
+    assert "10:00" not in monday.inner_text()  # the booking's own time is not offered
+    check_page(page, "manage-reschedule-next-week")
     tuesday = next_monday() + timedelta(days=1)
-    day = page.locator(".week-day").filter(
-        has=page.get_by_role("heading", name=f"{tuesday:%A} {tuesday.day} {tuesday:%B}", exact=True)
-    )
-    day.get_by_label("11:00").check()
+    page.get_by_role("link", name=f"Move to {tuesday:%A} {tuesday.day} {tuesday:%B} at 11:00").click()
+
+    # Following the link moves nothing: a page asks first.
+    assert page.get_by_role("heading", level=1).inner_text() == "Move your booking?"
+    assert f"to {tuesday:%A} {tuesday.day} {tuesday:%B %Y}, 11:00" in page.inner_text("#move")
+    check_page(page, "manage-reschedule-confirm")
+    with tenant_context(studio_of("alpha")):
+        assert Booking.objects.get(pk=server["booking"]).start_time == datetime.combine(
+            next_monday(), time(10), tzinfo=LONDON
+        )
     page.get_by_role("button", name="Move the booking").click()
 
     assert page.url == link

@@ -132,11 +132,12 @@ def test_a_number_with_its_country_code_is_read_as_it_says_in_any_studio(studio_
         assert str(User.objects.get(email="lena@example.com").phone) == "+12125550123"
 
 
-def test_login_lands_on_the_home_page_with_a_message(owner_a):
+def test_a_clients_login_lands_on_the_home_page_with_a_message(client_a):
+    """(Staff land on the desk: tests/desk/test_access.py.)"""
     from tests.factories import PASSWORD
 
     response = Client(HTTP_HOST="alpha.localhost").post(
-        "/accounts/login/", {"login": "owner@alpha.test", "password": PASSWORD}, follow=True
+        "/accounts/login/", {"login": client_a.email, "password": PASSWORD}, follow=True
     )
 
     assert response.redirect_chain[-1][0] == "/"

@@ -1,0 +1,21 @@
+"""Every saved or deleted row that decides free times bumps the studio's calendar version (versions.py).
+Bookings and holds are named by string: availability doesn't import the bookings app."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
+from tenant_apps.availability.versions import calendar_changed
+from tenant_apps.trainers.models import SessionType, Trainer
+
+SENDERS = (AvailabilitySlot, TrainerBreak, Trainer, SessionType, "bookings.Booking", "bookings.BookingHold")
+
+
+def _changed(sender, **kwargs) -> None:
+    calendar_changed()
+
+
+def connect() -> None:
+    for sender in SENDERS:
+        post_save.connect(_changed, sender=sender, dispatch_uid=f"availability-version-save-{sender}")
+        post_delete.connect(_changed, sender=sender, dispatch_uid=f"availability-version-delete-{sender}")
+    m2m_changed.connect(_changed, sender=SessionType.trainers.through, dispatch_uid="availability-version-offers")

@@ -1,0 +1,3 @@
+"""The desk: bookings."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The desk: calendar."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The desk: clients."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The desk: imports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The desk: trainers."""
+
+urlpatterns: list = []
