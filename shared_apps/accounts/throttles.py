@@ -64,6 +64,8 @@ def client_address(request) -> str:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return address
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:  # an IPv4 client seen through a dual-stack socket
+        return str(parsed.ipv4_mapped)
     if parsed.version == 6:
         return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
     return str(parsed)

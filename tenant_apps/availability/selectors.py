@@ -201,6 +201,7 @@ def team_starts(
     first_day: date,
     last_day: date,
     now: datetime,
+    exclude_booking_id: int | None = None,
 ) -> dict[int, TrainerStarts]:
     """Each trainer's starts on the studio's days ``first_day``..``last_day``, by trainer id, each by the
     trainer's own rules (windows in their zone, breaks, buffered bookings; the session type's notice and horizon).
@@ -239,6 +240,7 @@ def team_starts(
     booking_model = apps.get_model("bookings", "Booking")
     for trainer_id, *times in (
         _blocked_between(booking_model.objects.filter(trainer_id__in=ids), since, until)
+        .exclude(pk=exclude_booking_id)
         .order_by()
         .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
     ):
@@ -287,6 +289,30 @@ def team_starts(
     return found
 
 
+def available_slots_on_studio_days(
+    *,
+    trainer: Trainer,
+    session_type: SessionType,
+    first_day: date,
+    last_day: date,
+    now: datetime | None = None,
+    exclude_booking_id: int | None = None,
+) -> list[datetime]:
+    """The trainer's bookable starts (UTC, sorted) on the studio's days ``first_day``..``last_day``, whatever
+    the trainer's own zone (``available_slots`` takes the trainer's dates): what a page in the studio's zone
+    shows. ``exclude_booking_id``: a booking being moved, whose own time doesn't count against it."""
+    check_offers(trainer=trainer, session_type=session_type)
+    starts = team_starts(
+        trainers=[trainer],
+        session_type=session_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now or timezone.now(),
+        exclude_booking_id=exclude_booking_id,
+    )
+    return sorted(starts[trainer.pk].free)
+
+
 def available_slots_any_trainer(
     *,
     session_type: SessionType,
@@ -313,3 +339,19 @@ def available_slots_any_trainer(
         for start in starts[trainer.pk].free:
             free_by_start[start].append(trainer.pk)
     return [TeamSlot(start=start, trainers=tuple(free_by_start[start])) for start in sorted(free_by_start)]
+
+
+def break_clashes(*, trainer: Trainer, starts_at: datetime, ends_at: datetime) -> QuerySet:
+    """The trainer's active bookings whose session meets [starts_at, ends_at): what time off there would clash
+    with (time off cancels nothing; these stay booked until the studio moves or cancels them)."""
+    booking_model = apps.get_model("bookings", "Booking")
+    return (
+        booking_model.objects.filter(
+            trainer=trainer,
+            status__in=booking_model.ACTIVE_STATUSES,
+            start_time__lt=ends_at,
+            end_time__gt=starts_at,
+        )
+        .select_related("client", "session_type")
+        .order_by("start_time", "pk")
+    )

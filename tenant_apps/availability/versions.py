@@ -13,13 +13,16 @@ studio's version and weeks never answer for another's. The cache is used only wh
 process (Redis): with a per-process cache, one worker's bump would not reach the others.
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
 VERSION_KEY = "availability:version"
+logger = logging.getLogger(__name__)
 
 
 def caching_enabled() -> bool:
@@ -39,21 +42,40 @@ def _bump() -> None:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+def _bump_quietly(schema: str) -> None:
+    """A cache that can't be reached must not fail the write that changed the calendar (nor answer 500 for a
+    booking already committed): the weeks cached before then expire on their own."""
+    try:
+        with schema_context(schema):  # the studio that changed, whatever the connection is on by now
+            _bump()
+    except Exception:
+        logger.exception("could not bump the calendar version of %s", schema)
+
+
 def calendar_changed() -> None:
     """Free times in this studio may have changed: cached weeks are no longer used."""
     if not caching_enabled():
         return
-    _bump()
-    transaction.on_commit(_bump)
+    schema = connection.schema_name
+    _bump_quietly(schema)
+    transaction.on_commit(lambda: _bump_quietly(schema), robust=True)
 
 
 def cached(key: str, compute):
-    """``compute()``, cached for ``AVAILABILITY_CACHE_SECONDS`` under ``key`` and the calendar's version."""
+    """``compute()``, cached for ``AVAILABILITY_CACHE_SECONDS`` under ``key`` and the calendar's version; computed
+    without the cache when the cache can't be reached."""
     if not caching_enabled():
         return compute()
-    full_key = f"availability:{calendar_version()}:{key}"
-    found = cache.get(full_key)
+    try:
+        full_key = f"availability:{calendar_version()}:{key}"
+        found = cache.get(full_key)
+    except Exception:
+        logger.exception("the cache of free times of %s can't be read", connection.schema_name)
+        return compute()
     if found is None:
         found = compute()
-        cache.set(full_key, found, timeout=settings.AVAILABILITY_CACHE_SECONDS)
+        try:
+            cache.set(full_key, found, timeout=settings.AVAILABILITY_CACHE_SECONDS)
+        except Exception:
+            logger.exception("the cache of free times of %s can't be written", connection.schema_name)
     return found

@@ -30,7 +30,7 @@ class InvalidManageLink(NotFound):
 class ManageLinkRevoked(ApplicationError):
     status_code = status.HTTP_410_GONE
     code = "manage_link_revoked"
-    message = "This link no longer works: a newer one was sent. Use the link in your latest mail from us."
+    message = "This link no longer works. Use the link in your latest mail from us, or ask the studio for a new one."
 
 
 class ManageLinkExpired(ApplicationError):

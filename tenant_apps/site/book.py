@@ -28,8 +28,8 @@ from shared_apps.accounts.throttles import client_address
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.tenancy import studio_date, studio_timezone
 from tenant_apps.availability.selectors import (
-    available_slots,
     available_slots_any_trainer,
+    available_slots_on_studio_days,
     booking_horizon,
     offering_trainers,
 )
@@ -87,6 +87,8 @@ class Choice:
 
     session_type: SessionType
     trainer: Trainer | None
+    # A booking being moved (the manage link's week): its own time doesn't keep the trainer busy.
+    exclude_booking_id: int | None = None
 
     @property
     def trainer_param(self) -> str:
@@ -139,19 +141,31 @@ def free_starts(
                 session_type=choice.session_type, first_day=first_day, last_day=last_day, now=now
             )
             return [slot.start for slot in found]
-        return sorted(
-            available_slots(
-                trainer=choice.trainer,
-                session_type=choice.session_type,
-                first_day=first_day,
-                last_day=last_day,
-                now=now,
-            )
+        return available_slots_on_studio_days(
+            trainer=choice.trainer,
+            session_type=choice.session_type,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            exclude_booking_id=choice.exclude_booking_id,
         )
 
     if fresh:
         return compute()
-    starts = cached(f"free:{choice.session_type.pk}:{choice.trainer_param}:{first_day}:{last_day}", compute)
+    # The studio's zone is in the key: its days are what first_day..last_day mean.
+    key = ":".join(
+        str(part)
+        for part in (
+            "free",
+            studio_timezone(),
+            choice.session_type.pk,
+            choice.trainer_param,
+            choice.exclude_booking_id or "",
+            first_day,
+            last_day,
+        )
+    )
+    starts = cached(key, compute)
     earliest, _latest = booking_horizon(choice.session_type, now)
     return [start for start in starts if start >= earliest]
 

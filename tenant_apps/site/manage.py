@@ -151,7 +151,9 @@ class RescheduleBookingView(ManageLinkView):
 
     @property
     def choice(self) -> Choice:
-        return Choice(session_type=self.booking.session_type, trainer=self.booking.trainer)
+        return Choice(
+            session_type=self.booking.session_type, trainer=self.booking.trainer, exclude_booking_id=self.booking.pk
+        )
 
     def url(self, **params) -> str:
         return reverse("manage_booking_reschedule", kwargs={"token": self.token}) + _query(**params)

@@ -85,10 +85,9 @@ def test_a_break_a_window_and_offering_change_the_week(studio_a, week):
     assert _offered(_week(studio_a, session_type), _nine())
 
     with tenant_context(studio_a):
-        AvailabilitySlot.objects.filter(trainer=trainer, day_of_week=0).update(start_time="10:00")
-    # A bulk update bypasses the signals: it is the one path left to the cache's lifetime.
-    with tenant_context(studio_a):
-        AvailabilitySlot.objects.filter(trainer=trainer, day_of_week=0).first().save()
+        window = AvailabilitySlot.objects.get(trainer=trainer, day_of_week=0)
+        window.start_time = "10:00"
+        window.save()
     assert not _offered(_week(studio_a, session_type), _nine())
 
     with tenant_context(studio_a):
@@ -162,3 +161,52 @@ def test_the_booking_page_link_for_a_cached_slot_still_books(studio_a, client_a,
     )
     assert response.status_code == 302, response.content.decode()[:500]
     assert not _offered(_week(studio_a, session_type), _nine())
+
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
+
+def test_with_the_cache_unreachable_bookings_still_commit_and_weeks_are_computed(studio_a, schedule_a, settings):
+    """A cache outage costs speed, never a booking: the write commits (no 500 after the commit, when the
+    version is bumped again) and the week is computed without the cache."""
+    trainer, session_type = schedule_a
+    settings.CACHES = UNREACHABLE_REDIS
+    with tenant_context(studio_a):
+        from tenant_apps.site import book
+
+        monday = next_monday()
+        choice = book.Choice(session_type=session_type, trainer=trainer)
+        assert _nine() in book.free_starts(
+            choice=choice, first_day=monday, last_day=monday, now=_nine() - timedelta(days=3)
+        )
+        from django.test import TestCase
+
+        with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+            booking_create(
+                trainer=trainer, client=ClientFactory(), session_type=session_type, start_time=_nine(), created_by=None
+            )
+        assert callbacks  # the after-commit bump ran, and failed quietly
+        assert _nine() not in book.free_starts(
+            choice=choice, first_day=monday, last_day=monday, now=_nine() - timedelta(days=3)
+        )
+
+
+def test_a_trainer_in_another_zone_shows_on_the_studios_days(studio_a, trainer_a):
+    """A Tokyo trainer's 07:00-09:00 is 22:00-00:00 London the evening before: the studio's Sunday shows it."""
+    with tenant_context(studio_a):
+        tokyo = TrainerFactory(user=trainer_a, display_name="Kei", timezone="Asia/Tokyo")
+        WindowFactory(trainer=tokyo, day_of_week=0, start_time="07:00", end_time="09:00")  # Monday in Tokyo
+        session_type = SessionTypeFactory(name="Dawn", trainers=[tokyo])
+    sunday_evening = datetime.combine(next_monday(2) - timedelta(days=1), datetime.min.time(), LONDON).replace(hour=22)
+    browser = Client(HTTP_HOST=f"{studio_a.slug}.localhost")
+    monday = next_monday()
+    page = browser.get(f"/book/?type={session_type.pk}&trainer={tokyo.pk}&week={monday}").content.decode()
+    assert _offered(page, sunday_evening), re.findall(INSTANT, page)

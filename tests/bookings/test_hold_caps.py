@@ -122,12 +122,29 @@ def test_a_studio_takes_so_many_live_holds_in_all(hold, studio_a, colleague_a, s
 
 
 def test_another_studios_holds_dont_count(hold, studio_a, studio_b, settings):
-    settings.BOOKING_HOLDS_LIVE_PER_STUDIO = 1
-    hold("09:00", "198.51.100.1", email="a@example.com")
+    """Studio B has a live hold (same guest email, same address): studio A, capped at one live hold per email,
+    per address and in all, still admits its first one."""
+    from tests.factories import SessionTypeFactory, TrainerFactory, UserFactory, WindowFactory
 
+    settings.BOOKING_HOLDS_LIVE_PER_STUDIO = 1
+    settings.BOOKING_HOLDS_LIVE_PER_EMAIL = 1
+    settings.BOOKING_HOLDS_LIVE_PER_ADDRESS = 1
     with tenant_context(studio_b):
-        assert not BookingHold.objects.exists()
-    with pytest.raises(holds.StudioHoldsFull):
+        theirs = TrainerFactory(user=UserFactory(role="trainer", email="t@bravo.test"), timezone="Europe/London")
+        WindowFactory(trainer=theirs, day_of_week=0, start_time="09:00", end_time="12:00")
+        holds.hold_create(
+            trainer=theirs,
+            session_type=SessionTypeFactory(name="Yoga", trainers=[theirs]),
+            start_time=at(next_monday(), "09:00"),
+            client_address="198.51.100.1",
+            **GUEST,
+        )
+        assert BookingHold.objects.count() == 1
+
+    made = hold("09:00", "198.51.100.1")
+    with tenant_context(studio_a):
+        assert list(BookingHold.objects.values_list("pk", flat=True)) == [made.pk]
+    with pytest.raises(holds.StudioHoldsFull):  # and A's own cap still holds
         hold("10:00", "198.51.100.2", email="b@example.com")
 
 

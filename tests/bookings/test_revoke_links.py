@@ -54,7 +54,7 @@ def test_a_manager_revokes_the_links_sent_so_far_and_a_new_one_works(
     web = WebClient(HTTP_HOST="alpha.localhost")
     gone = web.get(f"/b/{old_token}/")
     assert gone.status_code == 410
-    assert "a newer one was sent" in gone.content.decode()
+    assert "ask the studio for a new one" in gone.content.decode()
     assert web.get(f"/b/{new_token}/").status_code == 200
 
 

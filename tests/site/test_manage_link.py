@@ -105,7 +105,7 @@ def test_a_revoked_link_gets_a_410_page(booked, studio_a):
     response = web().get(link)
 
     assert response.status_code == 410
-    assert "a newer one was sent" in response.content.decode()
+    assert "ask the studio for a new one" in response.content.decode()
 
 
 def test_a_link_of_a_session_that_has_passed_gets_a_410_page_and_cancels_nothing(booked, studio_a):
