@@ -8,18 +8,22 @@ import tenant_apps.bookings.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0005_booking_holds_and_manage_links'),
-        ('clients', '0006_clientimport_updated'),
-        ('packages', '0003_credit_rounds'),
-        ('trainers', '0005_trainer_profiles_for_trainer_accounts'),
+        ("bookings", "0005_booking_holds_and_manage_links"),
+        ("clients", "0006_clientimport_updated"),
+        ("packages", "0003_credit_rounds"),
+        ("trainers", "0005_trainer_profiles_for_trainer_accounts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='booking',
-            index=django.contrib.postgres.indexes.GistIndex(models.F('trainer'), tenant_apps.bookings.models.TsTzRange('blocked_from', 'blocked_until'), condition=models.Q(('status__in', ('pending', 'confirmed'))), name='booking_blocked_per_trainer'),
+            model_name="booking",
+            index=django.contrib.postgres.indexes.GistIndex(
+                models.F("trainer"),
+                tenant_apps.bookings.models.TsTzRange("blocked_from", "blocked_until"),
+                condition=models.Q(("status__in", ("pending", "confirmed"))),
+                name="booking_blocked_per_trainer",
+            ),
         ),
     ]
