@@ -12,6 +12,7 @@ Ctrl-C stops all of them, and the embedded database too when this run started it
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     host, port = os.environ.get("BIND", "127.0.0.1"), os.environ.get("PORT", "8000")
     # Links printed by demo_setup and mailed by the worker point at this server.
     os.environ.setdefault("SITE_PORT", port)
+    if not os.environ.get("REDIS_URL"):
+        # The shared cache files start empty: nothing a previous run cached (a host's studio) outlives it.
+        shutil.rmtree(os.environ.get("CACHE_DIR") or ROOT / "var" / "cache", ignore_errors=True)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], check=True)
     subprocess.run([python, "manage.py", "demo_setup"], check=True)

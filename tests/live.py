@@ -28,11 +28,17 @@ def server_database_url() -> str:
 @contextlib.contextmanager
 def live_server(**environment: str):
     """Yield (port, log) of a running server; ``log`` is a file with its stderr, for a failing test's message."""
-    with tempfile.TemporaryFile("w+") as log:
-        # The server's cache is its own (local memory): the tests' cache is not Redis, so nothing the tests
-        # change could clear what a shared Redis kept (a studio cached by host), nor could one run's server
-        # leave stale entries for the next.
-        env = {**SERVER_ENV, "DATABASE_URL": server_database_url(), "REDIS_URL": "", **environment}
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory() as cache_folder:
+        # The server's cache is its own (files in a folder of its own, shared by its workers): the tests' cache is
+        # not Redis, so nothing the tests change could clear what a shared Redis kept (a studio cached by host),
+        # nor could one run's server leave stale entries for the next.
+        env = {
+            **SERVER_ENV,
+            "DATABASE_URL": server_database_url(),
+            "REDIS_URL": "",
+            "CACHE_DIR": cache_folder,
+            **environment,
+        }
         process, port = start_gunicorn(env=env, stderr=log)
         try:
             yield port, log

@@ -161,7 +161,16 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", **_CACHE_KEYS}}
+    # Files every process of `make run` shares (gunicorn's workers, the Celery worker and beat), emptied at each
+    # start: what one worker caches or counts (a login throttle, a checked import, the calendar's version) the
+    # others see. CACHE_DIR: another folder (the tests' live servers take one each).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("CACHE_DIR", default=str(VAR_DIR / "cache")),
+            **_CACHE_KEYS,
+        }
+    }
     # A broker in plain files, so the web process, the worker and beat share it without any server.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -193,9 +202,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CLIENT_IMPORT_SYNC_MAX_BYTES = env.int("CLIENT_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
 # Staff can take back a mistaken "completed" or "no-show" for this many days after marking it.
 BOOKING_UNDO_DAYS = env.int("BOOKING_UNDO_DAYS", default=7)
-# Free times a page computed are kept this long under the studio's calendar version (availability/versions.py);
-# only with a cache every process shares (Redis), since a change must reach every worker. 0: never cached.
-AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+# Free times a page computed are kept this long under the studio's calendar version (availability/versions.py),
+# which every process sees bumped (Redis, or the shared cache files of `make run`). 0: never cached.
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=60)
 # A guest's booking keeps its slot this long while the guest confirms it from the mailed link.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 # Per address: at most this many unconfirmed live holds at once, and this many new holds an hour.

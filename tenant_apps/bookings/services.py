@@ -20,6 +20,7 @@ cancellations forfeit the credit. A no-show forfeits the credit unless the sessi
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -141,6 +142,10 @@ class TrainerChangeStaffOnly(Forbidden):
     )
 
 
+class ComplimentaryManagersOnly(Forbidden):
+    message = "Only the owner or a manager can make a session complimentary."
+
+
 class NoShowNotCharged(Conflict):
     code = "no_show_not_charged"
     message = "This session type doesn't charge for a no-show: there is nothing for a package to pay."
@@ -173,6 +178,11 @@ def _check_actor_may_book(
         raise OwnCalendarOnly()
     if actor.role == Role.CLIENT and current_trainer_id is not None and trainer.pk != current_trainer_id:
         raise TrainerChangeStaffOnly(fields={"trainer": [TrainerChangeStaffOnly.message]})
+
+
+def may_mark_complimentary(actor: User | None) -> bool:
+    """Giving a session away is the studio's call, not a trainer's: the owner, a manager, or the system."""
+    return actor is None or actor.manages_studio
 
 
 def _check_bookable(*, trainer: Trainer, session_type: SessionType, client: Client | None = None) -> None:
@@ -710,6 +720,28 @@ def booking_no_show(*, booking: Booking, actor: User | None, now=None) -> Bookin
     return booking
 
 
+UNDOABLE_STATUSES = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+def booking_undo_deadline(booking: Booking, *, events: Iterable[BookingEvent] | None = None) -> datetime | None:
+    """Until when ``booking_undo`` takes back a completed or no-show: ``settings.BOOKING_UNDO_DAYS`` from the
+    session's end, or from the marking when that came later (a past session recorded today); None for any other
+    status. ``events``: the booking's history when the caller has read it already (a page listing many
+    bookings), else it is queried."""
+    if booking.status not in UNDOABLE_STATUSES:
+        return None
+    if events is None:
+        marked_at = (
+            booking.events.filter(to_status=booking.status)
+            .order_by("-created", "-id")
+            .values_list("created", flat=True)
+            .first()
+        )
+    else:
+        marked_at = max((event.created for event in events if event.to_status == booking.status), default=None)
+    return max(marked_at or booking.updated, booking.end_time) + timedelta(days=settings.BOOKING_UNDO_DAYS)
+
+
 @transaction.atomic
 def booking_undo(*, booking: Booking, actor: User | None, now=None) -> Booking:
     """Take back a mistaken ``completed`` or ``no_show`` within ``settings.BOOKING_UNDO_DAYS`` (default 7) of
@@ -726,17 +758,13 @@ def booking_undo(*, booking: Booking, actor: User | None, now=None) -> Booking:
     # Confirmed holds the trainer's time again: the trainer's lock first, as for any booking.
     lock_trainer(booking.trainer)
     booking = _locked(booking)
-    if booking.status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+    deadline = booking_undo_deadline(booking)
+    if deadline is None:
         raise InvalidTransition("Only a completed or no-show booking can be undone.")
-    marked_at = (
-        booking.events.filter(to_status=booking.status).order_by("-created", "-id").values_list("created", flat=True)
-    ).first() or booking.updated
-    days = settings.BOOKING_UNDO_DAYS
-    # From the session's end, or from the marking when that came later (a past session recorded today).
-    if now > max(marked_at, booking.end_time) + timedelta(days=days):
+    if now > deadline:
         raise UndoWindowPassed(
-            f"A {booking.get_status_display().lower()} booking can be undone within {days} days of the session "
-            "or of marking it, whichever is later."
+            f"A {booking.get_status_display().lower()} booking can be undone within {settings.BOOKING_UNDO_DAYS} "
+            "days of the session or of marking it, whichever is later."
         )
     previous = booking.status
     note = f"{booking.get_status_display()} undone."
@@ -866,7 +894,10 @@ def booking_record_payment(
 
 @transaction.atomic
 def booking_mark_complimentary(*, booking: Booking, actor: User | None, reason: str = "") -> Booking:
-    """The studio waives payment for an unpaid booking."""
+    """The studio waives payment for an unpaid booking: the owner's or a manager's call (``may_mark_complimentary``),
+    whichever endpoint or page asks."""
+    if not may_mark_complimentary(actor):
+        raise ComplimentaryManagersOnly()
     booking = _locked(booking)
     _check_unpaid(booking)
     booking.payment_state = PaymentState.COMPLIMENTARY

@@ -1,4 +1,3 @@
-import django_filters
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpResponse
@@ -13,7 +12,6 @@ from rest_framework.views import APIView
 
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.fields import PhoneNumberField, StrictPrimaryKeyRelatedField
-from shared_apps.core.filters import IdFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioManager, IsStudioMember, IsStudioOwner, IsStudioStaff
 from shared_apps.core.schema import ErrorResponseSerializer, paginated
@@ -28,39 +26,12 @@ from shared_apps.core.validators import (
     validate_free_json,
     validate_name,
 )
-from tenant_apps.clients import csv_io, selectors, services
+from tenant_apps.clients import selectors, services
+from tenant_apps.clients.filters import ClientFilter
 from tenant_apps.clients.models import Client, ClientImport, ClientNote, FitnessLevel
 from tenant_apps.trainers.models import Trainer
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
-
-
-class ClientFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search")
-    trainer = IdFilter(method="filter_trainer")
-    fitness_level = django_filters.ChoiceFilter(choices=FitnessLevel.choices)
-    is_active = django_filters.BooleanFilter()
-    tag = django_filters.CharFilter(field_name="tags", lookup_expr="contains", method="filter_tag")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
-    has_active_package = django_filters.BooleanFilter(method="filter_active_package")
-    ordering = django_filters.OrderingFilter(fields=["first_name", "last_name", "email", "created", "updated"])
-
-    class Meta:
-        model = Client
-        fields = ["search", "trainer", "fitness_level", "is_active", "tag", "has_active_package"]
-
-    def filter_search(self, clients, name, value):
-        return selectors.client_search(clients, value)
-
-    def filter_trainer(self, clients, name, value):
-        return selectors.with_trainer(clients, value)
-
-    def filter_tag(self, clients, name, value):
-        return clients.filter(tags__contains=[value])
-
-    def filter_active_package(self, clients, name, value):
-        return selectors.with_active_package(clients, value)
 
 
 class ClientOutput(serializers.ModelSerializer):
@@ -105,9 +76,17 @@ def _get(request, client_id: int) -> Client:
     return get_object_or_404(selectors.client_list(user=request.user), pk=client_id)
 
 
+class MayCreateClients(IsStudioMember):
+    """Adding a client: the service's rule (``services.may_create_clients``, the desk asks it too), checked before
+    the body is read."""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and services.may_create_clients(request.user)
+
+
 class ClientListCreateApi(APIView):
     def get_permissions(self):
-        return [IsStudioManager()] if self.request.method == "POST" else [IsStudioStaff()]
+        return [MayCreateClients()] if self.request.method == "POST" else [IsStudioStaff()]
 
     @extend_schema(parameters=[ClientFilter], responses=paginated(ClientOutput))
     def get(self, request):
@@ -122,7 +101,7 @@ class ClientListCreateApi(APIView):
     def post(self, request):
         data = ClientInput(data=request.data)
         data.is_valid(raise_exception=True)
-        client = services.client_create(**data.validated_data)
+        client = services.client_create(actor=request.user, **data.validated_data)
         return Response(ClientOutput(client).data, status=status.HTTP_201_CREATED)
 
 
@@ -342,9 +321,7 @@ class ClientExportApi(APIView):
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request):
-        clients = selectors.client_list(user=request.user).filter(erased_at__isnull=True).order_by("id")
-        body = csv_io.export(services.client_export_rows(clients))
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response = HttpResponse(services.client_export_csv(user=request.user), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="clients.csv"'
         return response
 

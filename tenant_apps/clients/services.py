@@ -9,10 +9,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from shared_apps.accounts.models import User, UserManager
-from shared_apps.core.exceptions import ApplicationError, ValidationFailed, error_body, full_clean_or_fail
+from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, error_body, full_clean_or_fail
 from shared_apps.core.tasks import queue_task_on_commit
 from tenant_apps.clients import csv_io
 from tenant_apps.clients.models import Client, ClientImport, ClientNote, ImportStatus
+from tenant_apps.clients.selectors import client_list
 
 EMAIL_TAKEN = "A client with this email already exists."
 IMPORT_BATCH = 1000
@@ -28,10 +29,30 @@ def _save_unique(client: Client, **save_kwargs) -> None:
         raise ValidationFailed(fields={"email": [EMAIL_TAKEN]}) from error
 
 
+class ClientCreateManagersOnly(Forbidden):
+    message = "Only the owner or a manager can add a client."
+
+
+def may_create_clients(user: User) -> bool:
+    """Adding a client is the owner's and managers' call: a trainer finds theirs among the studio's clients."""
+    return user.is_authenticated and user.manages_studio
+
+
 @transaction.atomic
 def client_create(
-    *, email: str, first_name: str, last_name: str = "", phone: str = "", user: User | None = None, **profile
+    *,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    phone: str = "",
+    user: User | None = None,
+    actor: User | None = None,
+    **profile,
 ) -> Client:
+    """A client of the studio; ``user`` is their own account, if any. ``actor``, when a person adds them (the API,
+    the desk), must be one who may (``may_create_clients``); none for the system and a client's own sign-up."""
+    if actor is not None and not may_create_clients(actor):
+        raise ClientCreateManagersOnly()
     client = Client(
         email=UserManager.normalize_email(email),
         first_name=first_name,
@@ -393,6 +414,12 @@ def client_import_sweep(*, now: datetime | None = None) -> tuple[int, int]:
     for import_id in import_ids:
         run_client_import.delay(import_id=import_id)
     return len(import_ids), lost
+
+
+def client_export_csv(*, user: User) -> str:
+    """The CSV of every client ``user`` may see, erased ones left out: what the API and the desk download."""
+    clients = client_list(user=user).filter(erased_at__isnull=True).order_by("id")
+    return csv_io.export(client_export_rows(clients))
 
 
 def client_export_rows(clients) -> list[dict]:

@@ -32,9 +32,9 @@ from tenant_apps.bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, 
 from tenant_apps.bookings.selectors import booking_history, booking_list
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import client_list, client_search
-from tenant_apps.clients.services import client_create
+from tenant_apps.clients.services import client_create, may_create_clients
 from tenant_apps.desk import forms
-from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.access import StaffRequiredMixin
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import usable_client_packages
 from tenant_apps.site.book import Choice, free_starts, nearest_free_starts
@@ -169,8 +169,8 @@ class BookingNewView(StaffRequiredMixin, View):
             trainers=_trainers(),
             session_types=_session_types(state.trainer),
             packages=_usable_packages(client=state.client, session_type=state.session_type, start=state.start),
-            may_add_clients=request.user.manages_studio,
-            may_waive=request.user.manages_studio,
+            may_add_clients=may_create_clients(request.user),
+            may_waive=services.may_mark_complimentary(request.user),
         )
 
     def page(self, request, state: NewState, form, *, status: int = 200, nearest=None) -> HttpResponse:
@@ -182,7 +182,7 @@ class BookingNewView(StaffRequiredMixin, View):
             "search": _client_results(request, state),
             "change_client_url": state.url(client=None),
             "nearest": nearest or [],
-            "may_add_clients": request.user.manages_studio,
+            "may_add_clients": may_create_clients(request.user),
         }
         return _render(request, "desk/bookings/new.html", "desk/bookings/_new.html", context, status=status)
 
@@ -200,7 +200,7 @@ class BookingNewView(StaffRequiredMixin, View):
         try:
             # One transaction, as in the API: a refused booking leaves no client added for it behind.
             with transaction.atomic():
-                client = data["client"] or client_create(**form.new_client())
+                client = data["client"] or client_create(actor=request.user, **form.new_client())
                 booking = services.booking_create(
                     trainer=data["trainer"],
                     client=client,
@@ -254,15 +254,6 @@ def _booking(request: HttpRequest, booking_id: int) -> Booking:
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def _undo_open(booking: Booking, events: list[BookingEvent], now: datetime) -> bool:
-    """booking_undo's window: BOOKING_UNDO_DAYS from the session's end, or from the marking when that was later."""
-    if booking.status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
-        return False
-    marked = [event.created for event in events if event.to_status == booking.status]
-    marked_at = max(marked) if marked else booking.updated
-    return now <= max(marked_at, booking.end_time) + timedelta(days=settings.BOOKING_UNDO_DAYS)
 
 
 def _reschedule_week(request: HttpRequest, booking: Booking, trainer: Trainer) -> dict:
@@ -325,6 +316,7 @@ def _panel_context(request: HttpRequest, booking: Booking, bound: dict | None = 
     # The owner and managers move a booking to another trainer; a trainer keeps it in their calendar (the service
     # says so too).
     move_trainers = offering_trainers(booking.session_type) if user.manages_studio else Trainer.objects.none()
+    undo_deadline = services.booking_undo_deadline(booking, events=events)
     context = {
         "booking": booking,
         "start": booking.start_time.astimezone(zone),
@@ -338,13 +330,13 @@ def _panel_context(request: HttpRequest, booking: Booking, bound: dict | None = 
         "may_cancel": BookingStatus.CANCELLED in services.TRANSITIONS.get(booking.status, set()),
         "may_mark": booking.status == BookingStatus.CONFIRMED and has_started,
         "marks_later": booking.status == BookingStatus.CONFIRMED and not has_started,
-        "may_undo": _undo_open(booking, events, now),
+        "may_undo": undo_deadline is not None and now <= undo_deadline,
         "undo_days": settings.BOOKING_UNDO_DAYS,
         "undo_label": f"Undo {booking.get_status_display().lower()}",
         "may_reschedule": is_active,
         "may_attach": may_attach,
         "may_pay": settles,
-        "may_waive": settles and user.manages_studio,
+        "may_waive": settles and services.may_mark_complimentary(user),
         "cancel_outcome": services.booking_cancel_outcome(booking=booking, now=now, by_client=False),
         "forms": {
             "cancel": bound.get("cancel") or forms.CancelForm(),
@@ -497,12 +489,6 @@ class RecordPaymentView(BookingActionView):
 
 class ComplimentaryView(BookingActionView):
     name, done = "complimentary", "Marked complimentary."
-
-    def post(self, request, booking_id: int) -> HttpResponse:
-        if not request.user.manages_studio:
-            _booking(request, booking_id)  # someone else's booking stays a 404
-            return forbidden(request, "Only the owner or a manager can make a session complimentary.")
-        return super().post(request, booking_id)
 
     def make_form(self, request, booking):
         return forms.ComplimentaryForm(request.POST)

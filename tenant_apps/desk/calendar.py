@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -33,7 +33,7 @@ from tenant_apps.bookings.models import BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.trainers.models import Trainer
-from tenant_apps.trainers.selectors import trainer_list
+from tenant_apps.trainers.selectors import calendar_trainers
 
 DAY, WEEK = "day", "week"
 ALL_TRAINERS = "all"
@@ -60,13 +60,6 @@ class CalendarQuery(forms.Form):
         required=False,
         error_messages={"invalid": "Choose a trainer, or all trainers."},
     )
-
-
-def calendar_trainers(*, user: User) -> QuerySet[Trainer]:
-    """The active trainers whose calendars ``user`` sees: every one for owners and managers, a trainer's own
-    (the scope of the API's availability and booking selectors)."""
-    trainers = trainer_list(user=user).filter(is_active=True).prefetch_related(None)
-    return trainers if user.manages_studio else trainers.filter(user=user)
 
 
 @dataclass(frozen=True, slots=True)

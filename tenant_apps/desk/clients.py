@@ -40,7 +40,7 @@ from shared_apps.core.validators import (
 from tenant_apps.bookings.models import BookingEvent
 from tenant_apps.bookings.selectors import client_bookings
 from tenant_apps.clients import selectors, services
-from tenant_apps.clients.api import ClientFilter
+from tenant_apps.clients.filters import ClientFilter
 from tenant_apps.clients.models import Client, FitnessLevel
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.desk.today import money, payment_words

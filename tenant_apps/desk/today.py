@@ -4,6 +4,7 @@ The list reads through the API's booking selector (a trainer: their own sessions
 the buttons call the same services as POST /api/bookings/<id>/complete/, /no-show/ and /undo/.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -20,7 +22,7 @@ from django.views import View
 
 from shared_apps.core.exceptions import ApplicationError
 from tenant_apps.bookings import services as booking_services
-from tenant_apps.bookings.models import Booking, BookingStatus, PaymentState
+from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin
 
@@ -71,17 +73,26 @@ class Row:
         return self.booking.status != BookingStatus.CANCELLED and self.booking.payment_state == PaymentState.UNPAID
 
 
-def _row(booking: Booking, *, zone: ZoneInfo, now: datetime, notice: str = "", error: str = "") -> Row:
-    # The services' own rules (booking_complete / booking_no_show refuse a session not started yet), so the
-    # buttons show only when pressing them can work.
+def _row(
+    booking: Booking,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    notice: str = "",
+    error: str = "",
+    events: Iterable[BookingEvent] | None = None,
+) -> Row:
+    # The services' own rules (booking_complete / booking_no_show refuse a session not started yet, booking_undo
+    # one past its deadline), so the buttons show only when pressing them can work.
     started = booking.start_time <= now
+    undo_deadline = booking_services.booking_undo_deadline(booking, events=events)
     return Row(
         booking=booking,
         starts=booking.start_time.astimezone(zone),
         ends=booking.end_time.astimezone(zone),
         payment=payment_words(booking),
         can_mark=booking.status == BookingStatus.CONFIRMED and started,
-        can_undo=booking.status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW),
+        can_undo=undo_deadline is not None and now <= undo_deadline,
         notice=notice,
         error=error,
     )
@@ -122,6 +133,14 @@ class TodayView(StaffRequiredMixin, View):
             booking_list(user=request.user)
             .filter(start_time__gte=start, start_time__lt=end)
             .order_by("start_time", "trainer__display_name", "id")
+            # The markings the undo deadline counts from, for the whole day in one query.
+            .prefetch_related(
+                Prefetch(
+                    "events",
+                    queryset=BookingEvent.objects.filter(to_status__in=booking_services.UNDOABLE_STATUSES),
+                    to_attr="markings",
+                )
+            )
         )
         context = {
             "form": form,
@@ -130,7 +149,7 @@ class TodayView(StaffRequiredMixin, View):
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
             "zone": request.tenant.timezone,
-            "rows": [_row(booking, zone=zone, now=now) for booking in bookings],
+            "rows": [_row(booking, zone=zone, now=now, events=booking.markings) for booking in bookings],
             "show_trainer": request.user.manages_studio,
         }
         return render(request, "desk/today.html", context, status=status)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 from shared_apps.core.validators import (
@@ -15,6 +15,11 @@ from shared_apps.core.validators import (
 )
 
 
+def trainer_photo_path(trainer: "Trainer", filename: str) -> str:
+    """Under the studio's own folder of the media, as its logo is."""
+    return f"studios/{connection.schema_name}/trainers/{filename}"
+
+
 class Trainer(models.Model):
     """A trainer of the studio: the person behind a calendar. Their account has the trainer role."""
 
@@ -23,6 +28,9 @@ class Trainer(models.Model):
     # TextField's max_length sizes form widgets only; the validator is what full_clean checks.
     bio = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     expertise = ArrayField(models.CharField(max_length=EXPERTISE_MAX_LENGTH), default=list, blank=True)
+    # Resized on upload (trainers.services.trainer_photo_set); its name changes with every upload. The column's
+    # own default lets code that doesn't know the field yet (older migrations' data steps) insert rows.
+    photo = models.ImageField(upload_to=trainer_photo_path, blank=True, default="", db_default="")
     # Availability is wall-clock time in this zone; it starts as the studio's and may differ from it.
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     rating = models.DecimalField(

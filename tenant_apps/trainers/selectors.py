@@ -12,6 +12,13 @@ def trainer_list(*, user: User | None) -> QuerySet[Trainer]:
     return trainers
 
 
+def calendar_trainers(*, user: User) -> QuerySet[Trainer]:
+    """The active trainers whose calendars ``user`` sees: every one for owners and managers, a trainer's own
+    (the scope of the availability and booking selectors)."""
+    trainers = trainer_list(user=user).filter(is_active=True).prefetch_related(None)
+    return trainers if user.manages_studio else trainers.filter(user=user)
+
+
 def session_type_list(*, user: User | None) -> QuerySet[SessionType]:
     session_types = SessionType.objects.prefetch_related("trainers")
     if user is None or not user.is_authenticated or not user.manages_studio:

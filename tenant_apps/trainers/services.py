@@ -1,6 +1,11 @@
+import io
+import secrets
 from decimal import Decimal
 
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
+from PIL import Image, ImageOps
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import EMAIL_TAKEN, StaffChange, staff_invite
@@ -131,6 +136,42 @@ def trainer_deactivate(*, trainer: Trainer) -> Trainer:
     tenant_apps/bookings/handover.py's staff_deactivate_with_bookings."""
     trainer.is_active = False
     trainer.save(update_fields=["is_active", "updated"])
+    return trainer
+
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_SIDE = 512  # pixels: the photo is shown small; a phone's 12-megapixel picture would cost every page
+PHOTO_FORMATS = ("PNG", "JPEG", "WEBP")
+
+
+def _photo_resized(photo: File) -> ContentFile:
+    """``photo`` (PNG, JPEG or WebP, read by content, never by its name or stated type) as a WebP at most
+    PHOTO_SIDE pixels a side, upright, without the camera's metadata."""
+    if photo.size > PHOTO_MAX_BYTES:
+        raise ValidationFailed(fields={"photo": [f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB."]})
+    try:
+        with Image.open(photo, formats=list(PHOTO_FORMATS)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
+            out = io.BytesIO()
+            image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(out, "WEBP", quality=85)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # not an image, a damaged one
+        raise ValidationFailed(fields={"photo": ["Upload a PNG, JPEG or WebP image."]}) from error
+    return ContentFile(out.getvalue())
+
+
+@transaction.atomic
+def trainer_photo_set(*, trainer: Trainer, photo: File) -> Trainer:
+    """Store ``photo``, resized, under the studio's media, replacing the trainer's previous one."""
+    resized = _photo_resized(photo)
+    trainer = Trainer.objects.select_for_update().get(pk=trainer.pk)
+    previous = trainer.photo.name
+    # A new name every time, so a browser holding the old URL can't show the old photo under it.
+    trainer.photo.save(f"trainer-{trainer.pk}-{secrets.token_hex(8)}.webp", resized, save=False)
+    trainer.save(update_fields=["photo", "updated"])
+    if previous:
+        storage = trainer.photo.storage
+        transaction.on_commit(lambda: storage.delete(previous))
     return trainer
 
 

@@ -209,6 +209,27 @@ def test_marking_complimentary_is_recorded_with_its_reason(studio_a, make_bookin
     assert (event.kind, event.note, event.actor_id) == ("complimentary", "Birthday", owner_a.pk)
 
 
+@pytest.mark.parametrize("caller", ["trainer", "client"])
+def test_the_service_refuses_complimentary_to_anyone_but_the_owner_and_managers(
+    studio_a, make_booking, trainer_a, client_a, caller
+):
+    """Whichever endpoint or page asks: the rule is the service's, not the API view's."""
+    booking = make_booking()
+    actor = {"trainer": trainer_a, "client": client_a}[caller]
+
+    with tenant_context(studio_a), pytest.raises(services.ComplimentaryManagersOnly) as refusal:
+        services.booking_mark_complimentary(booking=booking, actor=actor, reason="Free")
+
+    assert (refusal.value.status_code, refusal.value.code) == (403, "permission_denied")
+    assert fresh(studio_a, booking).payment_state == "unpaid"
+    assert events(studio_a, booking) == ["created"]
+
+
+def test_who_may_mark_complimentary(owner_a, manager_a, trainer_a, client_a):
+    assert [services.may_mark_complimentary(user) for user in (owner_a, manager_a, None)] == [True, True, True]
+    assert [services.may_mark_complimentary(user) for user in (trainer_a, client_a)] == [False, False]
+
+
 # -- the race: attaching while the last credit is spent elsewhere -------------------------------------------
 
 RACERS = 6
@@ -378,6 +399,20 @@ def test_complimentary_permission_matrix(callers, caller, studio_a, make_booking
     assert response.status_code == COMPLIMENTARY_MATRIX[caller], response.content
     expected = "complimentary" if response.status_code == 200 else "unpaid"
     assert fresh(studio_a, booking).payment_state == expected
+
+
+def test_a_trainer_s_complimentary_is_refused_in_the_service_s_words(as_user, trainer_a, studio_a, make_booking):
+    booking = make_booking()
+
+    response = as_user(trainer_a).post(f"/api/bookings/{booking.pk}/complimentary/", {"reason": "Trial"})
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "permission_denied",
+        "detail": "Only the owner or a manager can make a session complimentary.",
+        "fields": {},
+    }
+    assert fresh(studio_a, booking).payment_state == "unpaid"
 
 
 def test_another_client_s_package_reads_as_not_existing(as_user, manager_a, studio_a, make_booking):

@@ -156,6 +156,49 @@ def test_a_past_session_recorded_today_can_be_undone_for_the_configured_days(stu
     assert undone.status == "confirmed"
 
 
+def test_the_undo_deadline_counts_from_the_session_s_end_or_a_later_marking(
+    studio_a, make_booking, manager_a, settings
+):
+    settings.BOOKING_UNDO_DAYS = 3
+    on_time, late = make_booking(clock="10:00"), make_booking(clock="11:00")
+    with tenant_context(studio_a):
+        services.booking_complete(booking=on_time, actor=manager_a, now=on_time.start_time + timedelta(minutes=30))
+        services.booking_no_show(booking=late, actor=manager_a, now=late.start_time + timedelta(minutes=5))
+        # Marked two days after the session (the marking's time is its history entry's).
+        marked_at = late.end_time + timedelta(days=2)
+        late.events.filter(to_status="no_show").update(created=marked_at)
+        on_time = Booking.objects.get(pk=on_time.pk)
+        late = Booking.objects.get(pk=late.pk)
+
+        deadlines = [services.booking_undo_deadline(booking) for booking in (on_time, late)]
+        # The same from a history the caller read already (no query).
+        from_history = services.booking_undo_deadline(late, events=list(late.events.all()))
+
+    assert deadlines == [on_time.end_time + timedelta(days=3), marked_at + timedelta(days=3)]
+    assert from_history == marked_at + timedelta(days=3)
+
+
+def test_the_undo_deadline_is_the_one_booking_undo_keeps(studio_a, make_booking, manager_a, settings):
+    settings.BOOKING_UNDO_DAYS = 3
+    booking = make_booking()
+    with tenant_context(studio_a):
+        services.booking_complete(booking=booking, actor=manager_a, now=booking.end_time)
+        deadline = services.booking_undo_deadline(Booking.objects.get(pk=booking.pk))
+        with pytest.raises(services.UndoWindowPassed):
+            services.booking_undo(booking=booking, actor=manager_a, now=deadline + timedelta(seconds=1))
+        undone = services.booking_undo(booking=booking, actor=manager_a, now=deadline)
+
+    assert undone.status == "confirmed"
+
+
+@pytest.mark.parametrize("status", ["confirmed", "cancelled", "pending"])
+def test_nothing_but_completed_or_no_show_has_an_undo_deadline(studio_a, make_booking, status):
+    booking = make_booking()
+    with tenant_context(studio_a):
+        Booking.objects.filter(pk=booking.pk).update(status=status)
+        assert services.booking_undo_deadline(Booking.objects.get(pk=booking.pk)) is None
+
+
 @pytest.mark.parametrize("status", ["confirmed", "cancelled", "pending"])
 def test_only_completed_or_no_show_can_be_undone(studio_a, make_booking, manager_a, status):
     booking = make_booking()

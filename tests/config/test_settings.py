@@ -54,13 +54,31 @@ def test_production_starts_with_its_secrets_and_no_debug():
     assert values["cache"] == "django_redis.cache.RedisCache"
 
 
-def test_without_redis_url_the_cache_is_local_memory_and_the_broker_is_files():
+def test_without_redis_url_the_cache_and_the_broker_are_files():
     result = _settings("config.settings.local", DATABASE_URL=PRODUCTION["DATABASE_URL"])
 
     values = json.loads(result.stdout)
-    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
     assert values["broker"] == "filesystem://"
     assert values["key_function"] == "django_tenants.cache.make_key"
+
+
+def test_without_redis_url_every_process_sees_what_another_cached(tmp_path):
+    """`make run`'s gunicorn workers are separate processes: a checked import, a login throttle or a bumped
+    calendar version written by one must be read by the next."""
+    script = (
+        "import sys, django; django.setup(); from django.core.cache import cache; "
+        "cache.set('shared', 'seen') if sys.argv[1] == 'write' else print(cache.get('shared'))"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.local", "CACHE_DIR": str(tmp_path)}
+    env["DATABASE_URL"] = PRODUCTION["DATABASE_URL"]
+    for step in ("write", "read"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, step], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "seen"
 
 
 def test_with_redis_url_both_cache_and_broker_use_redis():

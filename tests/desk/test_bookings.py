@@ -9,6 +9,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 from django.test import Client as Browser
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -392,6 +393,31 @@ def test_complete_then_undo(studio_a, trainer_a, schedule_a):
     assert _reload(studio_a, Booking, booking.pk).status == BookingStatus.CONFIRMED
 
 
+def test_the_panel_offers_undo_until_booking_undo_s_deadline(studio_a, manager_a, schedule_a, settings):
+    settings.BOOKING_UNDO_DAYS = 3
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        client = ClientFactory()
+    booking = _started(studio_a, trainer, session_type, client)
+    browser = _browser(studio_a, manager_a)
+    browser.post(f"/desk/bookings/{booking.pk}/complete/")
+    with tenant_context(studio_a):
+        marking = BookingEvent.objects.filter(booking=booking, to_status=BookingStatus.COMPLETED)
+        # Marked on time, four days ago: the session's end and the marking are both past the three days.
+        four_days = timedelta(days=4)
+        Booking.objects.filter(pk=booking.pk).update(
+            **{field: F(field) - four_days for field in ("start_time", "end_time", "blocked_from", "blocked_until")}
+        )
+        marking.update(created=timezone.now() - timedelta(days=4))
+
+    page = browser.get(_panel_url(booking)).content.decode()
+
+    assert "/undo/" not in page
+    with tenant_context(studio_a):
+        marking.update(created=timezone.now() - timedelta(days=2))
+    assert "/undo/" in browser.get(_panel_url(booking)).content.decode()
+
+
 def test_no_show_for_htmx_returns_the_refreshed_panel(studio_a, manager_a, schedule_a):
     trainer, session_type = schedule_a
     with tenant_context(studio_a):
@@ -550,6 +576,7 @@ def test_notes_and_complimentary(studio_a, manager_a, trainer_a, schedule_a):
     waived = _browser(studio_a, manager_a).post(f"/desk/bookings/{booking.pk}/complimentary/", {"reason": "Promo"})
 
     assert by_trainer.status_code == 403
+    assert "Only the owner or a manager can make a session complimentary." in by_trainer.content.decode()
     assert notes.status_code == 302 and waived.status_code == 302
     booking = _reload(studio_a, Booking, booking.pk)
     assert booking.notes == "Bring a towel" and booking.payment_state == PaymentState.COMPLIMENTARY

@@ -6,12 +6,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role
-from tenant_apps.bookings.models import Booking, BookingStatus, PaymentState
+from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus, PaymentState
 from tests.conftest import make_user
 from tests.factories import ClientFactory, SessionTypeFactory, TrainerFactory
 
@@ -235,6 +237,51 @@ def test_a_trainer_marks_their_own_no_show_and_undoes_it(studio_a, day_a, traine
     response = browser.post(f"/desk/today/{day_a['started'].pk}/undo/", follow=True)
     assert "Undone: Cleo Client is booked again." in response.content.decode()
     assert _status(studio_a, day_a["started"]) == BookingStatus.CONFIRMED
+
+
+def _marked(booking: Booking, status: str, at: datetime) -> None:
+    """``booking`` marked ``status`` at ``at``, as its history says (the undo deadline counts from there)."""
+    Booking.objects.filter(pk=booking.pk).update(status=status)
+    event = BookingEvent.objects.create(booking=booking, kind=status, from_status="confirmed", to_status=status)
+    BookingEvent.objects.filter(pk=event.pk).update(created=at)
+
+
+def test_undo_shows_only_until_booking_undo_s_deadline(studio_a, day_a, owner_a, settings):
+    """The service's deadline (booking_undo_deadline): the session's end or a later marking, plus the days."""
+    settings.BOOKING_UNDO_DAYS = 3
+    old_day = timezone.now() - timedelta(days=5)
+    with tenant_context(studio_a):
+        tess, cleo, session_type = day_a["started"].trainer, day_a["started"].client, day_a["started"].session_type
+        on_time = _booking(tess, cleo, session_type, old_day)
+        recorded_late = _booking(tess, cleo, session_type, old_day + timedelta(hours=2))
+        _marked(on_time, BookingStatus.COMPLETED, at=old_day + timedelta(hours=1))
+        _marked(recorded_late, BookingStatus.NO_SHOW, at=timezone.now() - timedelta(days=1))
+
+    page = _today(studio_a, owner_a, old_day.astimezone(LONDON).date().isoformat())
+
+    assert f'action="/desk/today/{on_time.pk}/undo/"' not in page
+    assert f'action="/desk/today/{recorded_late.pk}/undo/"' in page
+
+
+def test_the_day_takes_the_same_queries_however_many_sessions_were_marked(studio_a, day_a, owner_a):
+    browser = _browser(studio_a, owner_a)
+    path = f"/desk/today/?date={day_a['day']}"
+
+    def queries() -> int:
+        assert browser.get(path).status_code == 200  # warm: the session, the studio's host
+        with CaptureQueriesContext(connection) as captured:
+            assert browser.get(path).status_code == 200
+        return len(captured)
+
+    before = queries()
+    with tenant_context(studio_a):
+        started = day_a["started"]
+        for _ in range(4):
+            # A trainer each: one trainer's sessions can't overlap.
+            booking = _booking(TrainerFactory(), ClientFactory(), started.session_type, started.start_time)
+            _marked(booking, BookingStatus.COMPLETED, at=timezone.now())
+
+    assert queries() == before
 
 
 def test_a_refusal_of_the_service_is_a_message_not_an_error_page(studio_a, day_a, owner_a):
