@@ -1,5 +1,5 @@
-"""Every saved or deleted row that decides free times bumps the studio's calendar version (versions.py).
-Bookings and holds are named by string: availability doesn't import the bookings app."""
+"""Every saved or deleted row that decides free times, or that a calendar shows, bumps the studio's calendar
+version (versions.py). Bookings, holds and clients are named by string: availability doesn't import their apps."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -7,7 +7,16 @@ from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.availability.versions import calendar_changed
 from tenant_apps.trainers.models import SessionType, Trainer
 
-SENDERS = (AvailabilitySlot, TrainerBreak, Trainer, SessionType, "bookings.Booking", "bookings.BookingHold")
+# Clients too: the desk's calendar, cached under the same version, shows their names.
+SENDERS = (
+    AvailabilitySlot,
+    TrainerBreak,
+    Trainer,
+    SessionType,
+    "bookings.Booking",
+    "bookings.BookingHold",
+    "clients.Client",
+)
 
 
 def _changed(sender, **kwargs) -> None:

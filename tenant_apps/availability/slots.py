@@ -97,7 +97,9 @@ def _first_instant_at_or_after(naive: datetime, zone: ZoneInfo) -> datetime:
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The instant ``day`` begins in ``zone`` (in a few zones midnight itself is skipped once a year)."""
-    return _first_instant_at_or_after(datetime.combine(day, time(0)), zone)
+    # Nearly always midnight exists: its first instant, without the search a skipped midnight needs.
+    found = instants_of(day, time(0), zone)
+    return found[0] if found else _first_instant_at_or_after(datetime.combine(day, time(0)), zone)
 
 
 def window_bounds(window: Window, day: date, zone: ZoneInfo) -> Interval:

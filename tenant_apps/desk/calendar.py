@@ -29,6 +29,7 @@ from shared_apps.accounts.models import User
 from shared_apps.core.tenancy import studio_date, studio_timezone
 from tenant_apps.availability import slots
 from tenant_apps.availability.selectors import availability_list, break_list, studio_day_bounds
+from tenant_apps.availability.versions import cached
 from tenant_apps.bookings.models import BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
@@ -390,7 +391,19 @@ class CalendarView(StaffRequiredMixin, View):
                     raise Http404
                 return forbidden(request, "You can open your own calendar only.")
         context = self.context(request, zone=zone, now=now, day=day, view=view, trainer_param=trainer_param)
-        context |= self.grids(request, zone=zone, now=now, day=day, view=view, shown=shown, trainer_param=trainer_param)
+        # The grids depend on the trainers shown (the caller's scope), the days, and which rows are past: cached
+        # under the studio's calendar version (every booking, break, window, client... bumps it) until the next row
+        # starts, when a free row turns past.
+        next_row = now + (-(now - datetime.min.replace(tzinfo=UTC)) % ROW)
+        key = f"desk-calendar:{view}:{day}:{trainer_param}:{','.join(str(t.pk) for t in shown)}:{next_row:%Y%m%d%H%M}"
+        context["grids"] = cached(
+            key,
+            lambda: self.grids(
+                request, zone=zone, now=next_row, day=day, view=view, shown=shown, trainer_param=trainer_param
+            ),
+        )
+        first_day, last_day = context["first_day"], context["last_day"]
+        context["own_zone_note"] = _own_zone_note(request.user, shown, zone, first_day, last_day)
         context["visible"] = visible
         template = "desk/calendar/_calendar.html" if request.htmx else "desk/calendar/page.html"
         response = render(request, template, context)
@@ -417,7 +430,7 @@ class CalendarView(StaffRequiredMixin, View):
 
     def grids(
         self, request, *, zone: ZoneInfo, now: datetime, day: date, view: str, shown: list[Trainer], trainer_param: str
-    ) -> dict:
+    ) -> list[Grid]:
         urls = Urls(zone)
         if view == DAY:
             columns = [
@@ -466,10 +479,7 @@ class CalendarView(StaffRequiredMixin, View):
                 )
                 for index, trainer in enumerate(shown)
             ]
-        return {
-            "grids": grids,
-            "own_zone_note": _own_zone_note(request.user, shown, zone, first_day, last_day),
-        }
+        return grids
 
 
 urlpatterns = [path("calendar/", CalendarView.as_view(), name="calendar")]

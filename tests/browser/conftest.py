@@ -80,11 +80,17 @@ def check_page(page, name: str) -> None:
     assert blocking == [], (name, results.generate_report())
     # axe's own probes set inline styles, which the page's CSP refuses (and logs); they are not the page's.
     page.console_problems.clear()
+    # ...and leave them behind as style attributes, which htmx copies when it settles swapped-in content, and
+    # the CSP then refuses (logged as errors later in the flow). The CSP forbids inline styles on our pages, so
+    # every style attribute present now is axe's: remove them all.
+    page.evaluate("document.querySelectorAll('[style]').forEach((element) => element.removeAttribute('style'))")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     for width, height in ((1280, 900), (375, 800)):
         page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+        # caret="initial": hiding the caret sets each field's style and leaves style="" behind, which htmx
+        # would copy as above.
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True, caret="initial")
     page.set_viewport_size(size)
 
 

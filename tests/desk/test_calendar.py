@@ -241,8 +241,12 @@ def _queries(browser: Client, path: str) -> int:
     return len(queries)
 
 
-def test_the_day_and_week_views_take_the_same_queries_whatever_the_trainers_and_bookings(studio_a, schedule_a, owner_a):
+def test_the_day_and_week_views_take_the_same_queries_whatever_the_trainers_and_bookings(
+    studio_a, schedule_a, owner_a, settings
+):
     from tenant_apps.availability.models import TrainerBreak
+
+    settings.AVAILABILITY_CACHE_SECONDS = 0  # the grids computed every time (a cached one takes fewer still)
 
     trainer, session_type = schedule_a
     day = next_monday()
@@ -273,3 +277,33 @@ def test_the_day_and_week_views_take_the_same_queries_whatever_the_trainers_and_
     assert after == before
     html = browser.get(day_path).content.decode()
     assert html.count('class="cal-card') == 9  # the data did grow: 1 + 4 x 2 bookings on the day
+
+
+def test_a_cached_calendar_shows_every_change_at_once(studio_a, schedule_a, owner_a):
+    """The grids are cached under the studio's calendar version: a new booking, a client's new name, a break
+    and a cancellation show on the next load, and an unchanged calendar is served without its queries."""
+    from tenant_apps.availability.models import TrainerBreak
+    from tenant_apps.bookings.services import booking_cancel
+
+    trainer, session_type = schedule_a
+    day = next_monday()
+    browser = _browser(studio_a, owner_a)
+    path = f"/desk/calendar/?date={day}"
+    assert "Cleo" not in browser.get(path).content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        browser.get(path)
+    assert not [query for query in cached if "bookings_booking" in query["sql"]]
+
+    booking = _book(studio_a, trainer=trainer, session_type=session_type, start=_at(day, 9), owner=owner_a)
+    assert "Cleo" in browser.get(path).content.decode()
+    with tenant_context(studio_a):
+        client = booking.client
+        client.first_name = "Clementine"
+        client.save()
+    assert "Clementine" in browser.get(path).content.decode()
+    with tenant_context(studio_a):
+        TrainerBreak.objects.create(trainer=trainer, starts_at=_at(day, 11), ends_at=_at(day, 12), reason="Physio")
+    assert "Break: Physio" in browser.get(path).content.decode()
+    with tenant_context(studio_a):
+        booking_cancel(booking=booking, actor=owner_a)
+    assert "(cancelled)" in browser.get(path).content.decode()
