@@ -168,6 +168,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.str("CACHE_DIR", default=str(VAR_DIR / "cache")),
+            # Its default (300) would evict a checked import or a throttle's count on a busy afternoon.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
             **_CACHE_KEYS,
         }
     }

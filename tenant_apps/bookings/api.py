@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from shared_apps.accounts.models import Role
 from shared_apps.core.exceptions import Forbidden
 from shared_apps.core.fields import AwareDateTimeField, StrictPrimaryKeyRelatedField
-from shared_apps.core.filters import IdFilter
+from shared_apps.core.filters import IdFilter, InstantFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from shared_apps.core.schema import CONFLICT, ErrorResponseSerializer, paginated
@@ -34,8 +34,8 @@ class BookingFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client_id")
     session_type = IdFilter(field_name="session_type_id")
     status = django_filters.MultipleChoiceFilter(choices=BookingStatus.choices)
-    start = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte")
-    end = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="lt")
+    start = InstantFilter(field_name="start_time", lookup_expr="gte")
+    end = InstantFilter(field_name="start_time", lookup_expr="lt")
 
     class Meta:
         model = Booking

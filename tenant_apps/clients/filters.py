@@ -3,7 +3,7 @@ two read a query string the same way."""
 
 import django_filters
 
-from shared_apps.core.filters import IdFilter
+from shared_apps.core.filters import IdFilter, InstantFilter
 from tenant_apps.clients import selectors
 from tenant_apps.clients.models import Client, FitnessLevel
 
@@ -14,8 +14,8 @@ class ClientFilter(django_filters.FilterSet):
     fitness_level = django_filters.ChoiceFilter(choices=FitnessLevel.choices)
     is_active = django_filters.BooleanFilter()
     tag = django_filters.CharFilter(field_name="tags", lookup_expr="contains", method="filter_tag")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    created_after = InstantFilter(field_name="created", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created", lookup_expr="lt")
     has_active_package = django_filters.BooleanFilter(method="filter_active_package")
     ordering = django_filters.OrderingFilter(fields=["first_name", "last_name", "email", "created", "updated"])
 
