@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views import View
 
 from shared_apps.accounts.throttles import client_address
@@ -70,6 +72,21 @@ class Slot:
 class Day:
     day: date
     slots: list[Slot]
+    action: str = "Book"  # the words a screen reader hears before each slot's day and time
+
+    @property
+    def slots_html(self) -> SafeString:
+        """The day's slots as list items: built here, not in a template loop, as the week is the page's hot loop
+        (a few hundred slots). Every value is escaped (the link) or made here from a date (the rest)."""
+        spoken, iso = self.spoken, self.iso
+        return mark_safe(  # noqa: S308 (escaped here)
+            "".join(
+                f'<li><a class="slot" href="{escape(slot.href)}"><span class="visually-hidden">{escape(self.action)} '
+                f'{spoken} at </span><time datetime="{slot.instant}" data-instant="{slot.instant}" data-day="{iso}">'
+                f"{slot.label}</time></a></li>"
+                for slot in self.slots
+            )
+        )
 
     @property
     def iso(self) -> str:
@@ -109,7 +126,8 @@ def _int(value: str | None) -> int | None:
 
 def _session_type(value: str | None) -> SessionType | None:
     pk = _int(value)
-    return None if pk is None else session_type_list(user=None).filter(pk=pk).first()
+    # Without the trainers' prefetch: the pages that list them ask for them.
+    return None if pk is None else session_type_list(user=None).prefetch_related(None).filter(pk=pk).first()
 
 
 def _trainer(session_type: SessionType, value: str | None) -> Trainer | None:
@@ -187,7 +205,7 @@ def first_free_week(*, choice: Choice, first_day: date, last_day: date, now: dat
 
 
 def week_days(
-    *, monday: date, starts: list[datetime], zone: ZoneInfo, slot_href: Callable[[datetime], str]
+    *, monday: date, starts: list[datetime], zone: ZoneInfo, slot_href: Callable[[datetime], str], action: str = "Book"
 ) -> list[Day]:
     """The seven days from ``monday``, each with its free starts in ``zone`` (the studio's), each linked to
     ``slot_href(start)``. Formatted here, once per slot: the week is the page's hot loop, and the template then
@@ -197,7 +215,7 @@ def week_days(
         local = start.astimezone(zone)
         if local.date() in by_day:
             by_day[local.date()].append(Slot(href=slot_href(local), instant=local.isoformat(), label=f"{local:%H:%M}"))
-    return [Day(day=day, slots=day_slots) for day, day_slots in by_day.items()]
+    return [Day(day=day, slots=day_slots, action=action) for day, day_slots in by_day.items()]
 
 
 class BookView(View):
@@ -265,6 +283,7 @@ def week_context(
     week_url: Callable[[date | str, str], str],
     slot_href: Callable[[datetime], str],
     skip: datetime | None = None,
+    action: str = "Book",
 ) -> dict:
     """The week of free slots ``site/book/_week.html`` shows, for /book/ and for moving a booking: the week
     ``asked`` (an ISO date; this week when not one) kept inside the booking horizon, its previous, next and
@@ -283,7 +302,13 @@ def week_context(
     monday = min(max(_monday(asked_day), this_monday), _monday(last_bookable))
     # Only the week shown is computed (a week's free slots, whatever the horizon).
     starts = free_starts(choice=choice, first_day=monday, last_day=monday + timedelta(days=6), now=now)
-    days = week_days(monday=monday, starts=[start for start in starts if start != skip], zone=zone, slot_href=slot_href)
+    days = week_days(
+        monday=monday,
+        starts=[start for start in starts if start != skip],
+        zone=zone,
+        slot_href=slot_href,
+        action=action,
+    )
     has_slots = any(day.slots for day in days)
     if has_slots:
         # An earlier week may have free times too: found only when the link is followed (?week=first).

@@ -198,6 +198,7 @@ class RescheduleBookingView(ManageLinkView):
                 week_url=lambda week, tz: self.url(week=str(week), tz=tz),
                 slot_href=lambda start: self.url(start=start.isoformat(), tz=tz),
                 skip=self.booking.start_time,
+                action=self.slot_action,
             )
             if request.htmx:
                 response = render(request, "site/book/_week.html", context, status=status)
