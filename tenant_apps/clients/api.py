@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.fields import PhoneNumberField, StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
-from shared_apps.core.permissions import IsStudioManager, IsStudioMember, IsStudioOwner, IsStudioStaff
+from shared_apps.core.permissions import IsStudioMember, IsStudioStaff
 from shared_apps.core.schema import ErrorResponseSerializer, paginated
 from shared_apps.core.validators import (
     GOAL_MAX_LENGTH,
@@ -84,6 +84,21 @@ class MayCreateClients(IsStudioMember):
         return super().has_permission(request, view) and services.may_create_clients(request.user)
 
 
+class MayChangeClients(IsStudioMember):
+    """Editing, deactivating, importing and exporting clients: the service's rule (``services.may_change_clients``,
+    the desk asks it too)."""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and services.may_change_clients(request.user)
+
+
+class MayEraseClients(IsStudioMember):
+    """Erasing a client's personal data: the service's rule (``services.may_erase_clients``, the desk asks it too)."""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and services.may_erase_clients(request.user)
+
+
 class ClientListCreateApi(APIView):
     def get_permissions(self):
         return [MayCreateClients()] if self.request.method == "POST" else [IsStudioStaff()]
@@ -107,7 +122,7 @@ class ClientListCreateApi(APIView):
 
 class ClientDetailApi(APIView):
     def get_permissions(self):
-        return [IsStudioStaff()] if self.request.method == "GET" else [IsStudioManager()]
+        return [IsStudioStaff()] if self.request.method == "GET" else [MayChangeClients()]
 
     @extend_schema(responses=ClientOutput)
     def get(self, request, client_id: int):
@@ -127,7 +142,7 @@ class ClientDetailApi(APIView):
 
 
 class ClientEraseApi(APIView):
-    permission_classes = [IsStudioOwner]
+    permission_classes = [MayEraseClients]
 
     @extend_schema(request=None, responses=ClientOutput)
     def post(self, request, client_id: int):
@@ -258,7 +273,7 @@ class ClientImportApi(APIView):
     imported by a background job (202 and the job, whose URL is in Location), so it doesn't hold a worker.
     """
 
-    permission_classes = [IsStudioManager]
+    permission_classes = [MayChangeClients]
     parser_classes = [MultiPartParser]
 
     class ImportInput(serializers.Serializer):
@@ -308,7 +323,7 @@ class ClientImportApi(APIView):
 class ClientImportJobApi(APIView):
     """A background import's status, progress and, once finished, its report (owner and managers)."""
 
-    permission_classes = [IsStudioManager]
+    permission_classes = [MayChangeClients]
 
     @extend_schema(responses=ClientImportOutput)
     def get(self, request, import_id: int):
@@ -317,7 +332,7 @@ class ClientImportJobApi(APIView):
 
 
 class ClientExportApi(APIView):
-    permission_classes = [IsStudioManager]
+    permission_classes = [MayChangeClients]
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request):

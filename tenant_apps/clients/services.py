@@ -8,7 +8,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from shared_apps.accounts.models import User, UserManager
+from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, error_body, full_clean_or_fail
 from shared_apps.core.tasks import queue_task_on_commit
 from tenant_apps.clients import csv_io
@@ -36,6 +36,17 @@ class ClientCreateManagersOnly(Forbidden):
 def may_create_clients(user: User) -> bool:
     """Adding a client is the owner's and managers' call: a trainer finds theirs among the studio's clients."""
     return user.is_authenticated and user.manages_studio
+
+
+def may_change_clients(user: User) -> bool:
+    """Editing or deactivating a client, importing and exporting them: the owner's and managers' (a trainer
+    reads the clients they train)."""
+    return user.is_authenticated and user.manages_studio
+
+
+def may_erase_clients(user: User) -> bool:
+    """Erasing a client's personal data can't be undone: the owner's call alone."""
+    return user.is_authenticated and user.role == Role.OWNER
 
 
 @transaction.atomic

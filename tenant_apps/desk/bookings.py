@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -34,12 +34,12 @@ from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import client_list, client_search
 from tenant_apps.clients.services import client_create, may_create_clients
 from tenant_apps.desk import forms
-from tenant_apps.desk.access import StaffRequiredMixin
+from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import usable_client_packages
 from tenant_apps.site.book import Choice, free_starts, nearest_free_starts
 from tenant_apps.trainers.models import SessionType, Trainer
-from tenant_apps.trainers.selectors import session_type_list
+from tenant_apps.trainers.selectors import calendar_trainers, session_type_list
 
 # A search needs this many characters; it answers at most this many clients (type more to narrow it).
 SEARCH_MIN_LENGTH = 2
@@ -100,8 +100,9 @@ class NewState:
         return reverse("desk:booking_new") + _query(**values)
 
 
-def _trainers():
-    return Trainer.objects.filter(is_active=True).order_by("display_name", "pk")
+def _trainers(request: HttpRequest):
+    """The trainers the caller may book for: the calendars they see (a trainer: their own)."""
+    return calendar_trainers(user=request.user).order_by("display_name", "pk")
 
 
 def _session_types(trainer: Trainer | None):
@@ -110,11 +111,17 @@ def _session_types(trainer: Trainer | None):
     return session_type_list(user=None).filter(trainers=trainer).order_by("name", "pk")
 
 
-def _new_state(request: HttpRequest, params) -> NewState:
-    trainers = _trainers()
+def _new_state(request: HttpRequest, params) -> NewState | HttpResponse:
+    """The state, or the refusal of a trainer the caller may not book for: another's calendar is refused as the
+    calendar refuses it (403), a trainer who isn't there is not found."""
+    trainers = _trainers(request)
     trainer = None
     if (trainer_id := _int(params.get("trainer"))) is not None:
         trainer = trainers.filter(pk=trainer_id).first()
+        if trainer is None:
+            if not Trainer.objects.filter(pk=trainer_id, is_active=True).exists():
+                raise Http404
+            return forbidden(request, services.OwnCalendarOnly.message)
     if trainer is None and request.user.role == Role.TRAINER:
         trainer = trainers.filter(user=request.user).first()
     session_types = _session_types(trainer)
@@ -139,7 +146,10 @@ def _usable_packages(*, client: Client | None, session_type: SessionType | None,
 
 def _client_results(request: HttpRequest, state: NewState) -> dict:
     """The clients matching ``q`` among those the caller may see, each linked to the form with it chosen."""
-    text = request.GET.get("q", "").strip()[:100]
+    search = forms.ClientSearchForm(request.GET)
+    if not search.is_valid():
+        return {"q": "", "searched": False, "results": [], "error": " ".join(search.errors["q"])}
+    text = search.cleaned_data["q"][:100]
     if len(text) < SEARCH_MIN_LENGTH:
         return {"q": text, "searched": False, "results": []}
     clients = client_search(client_list(user=request.user).filter(is_active=True), text)
@@ -166,7 +176,7 @@ class BookingNewView(StaffRequiredMixin, View):
             data,
             initial=initial,
             clients=client_list(user=request.user),
-            trainers=_trainers(),
+            trainers=_trainers(request),
             session_types=_session_types(state.trainer),
             packages=_usable_packages(client=state.client, session_type=state.session_type, start=state.start),
             may_add_clients=may_create_clients(request.user),
@@ -175,11 +185,14 @@ class BookingNewView(StaffRequiredMixin, View):
 
     def page(self, request, state: NewState, form, *, status: int = 200, nearest=None) -> HttpResponse:
         zone = _zone()
+        search = _client_results(request, state)
+        if search.get("error") and status == 200 and not request.htmx:
+            status = 400
         context = {
             "state": state,
             "form": form,
             "zone": zone.key,
-            "search": _client_results(request, state),
+            "search": search,
             "change_client_url": state.url(client=None),
             "nearest": nearest or [],
             "may_add_clients": may_create_clients(request.user),
@@ -188,10 +201,14 @@ class BookingNewView(StaffRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         state = _new_state(request, request.GET)
+        if isinstance(state, HttpResponse):
+            return state
         return self.page(request, state, self.form(request, state))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         state = _new_state(request, request.POST)
+        if isinstance(state, HttpResponse):
+            return state
         form = self.form(request, state, request.POST)
         if not form.is_valid():
             return self.page(request, state, form, status=400)
@@ -236,8 +253,12 @@ class ClientSearchView(StaffRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         state = _new_state(request, request.GET)
+        if isinstance(state, HttpResponse):
+            return state
         context = {"search": _client_results(request, state), "state": state}
-        return render(request, "desk/bookings/_client_results.html", context)
+        # htmx swaps only a 2xx answer: the refusal comes back as the results saying why.
+        status = 400 if context["search"].get("error") and not request.htmx else 200
+        return render(request, "desk/bookings/_client_results.html", context, status=status)
 
 
 # -- a booking's panel -----------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from tenant_apps.availability.versions import cached
 from tenant_apps.bookings.models import BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.forms import BoundedDateField, within_bounds
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import calendar_trainers
 
@@ -52,7 +53,7 @@ STATUS_WORDS = dict(BookingStatus.choices)
 
 
 class CalendarQuery(forms.Form):
-    date = forms.DateField(
+    date = BoundedDateField(
         required=False, input_formats=["%Y-%m-%d"], error_messages={"invalid": "Use a date such as 2026-12-01."}
     )
     view = forms.ChoiceField(choices=[(DAY, "Day"), (WEEK, "Week")], required=False)
@@ -421,8 +422,13 @@ class CalendarView(StaffRequiredMixin, View):
             "last_day": first + step - timedelta(days=1),
             "trainer_param": trainer_param,
             "zone": zone.key,
-            "previous_url": _calendar_url(day=first - step, view=view, trainer=trainer_param),
-            "next_url": _calendar_url(day=first + step, view=view, trainer=trainer_param),
+            # No arrow past the years the desk (and the API) accept.
+            "previous_url": (
+                _calendar_url(day=first - step, view=view, trainer=trainer_param) if within_bounds(first - step) else ""
+            ),
+            "next_url": (
+                _calendar_url(day=first + step, view=view, trainer=trainer_param) if within_bounds(first + step) else ""
+            ),
             "today_url": _calendar_url(day=studio_date(now), view=view, trainer=trainer_param),
             "day_url": _calendar_url(day=day, view=DAY, trainer=trainer_param),
             "week_url": _calendar_url(day=day, view=WEEK, trainer=trainer_param),
@@ -456,7 +462,9 @@ class CalendarView(StaffRequiredMixin, View):
                     day=column_day,
                     heading=f"{column_day:%a} {column_day.day} {column_day:%b}",
                     spoken=f"{trainer.display_name} on {_spoken(column_day)}",
-                    link=_calendar_url(day=column_day, view=DAY, trainer=trainer_param),
+                    link=_calendar_url(day=column_day, view=DAY, trainer=trainer_param)
+                    if within_bounds(column_day)
+                    else "",
                     link_text="Day",
                 )
                 for trainer in shown

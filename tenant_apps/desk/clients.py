@@ -20,7 +20,6 @@ from django.views import View
 from rest_framework.exceptions import NotFound as PageNotFound
 from rest_framework.request import Request
 
-from shared_apps.accounts.models import Role
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.phone_numbers import (
@@ -269,8 +268,9 @@ def client_page(
         "timeline": _timeline(selectors.client_timeline(client=client, user=user), zone),
         "bookings": bookings[:BOOKINGS_SHOWN],
         "more_bookings": len(bookings) > BOOKINGS_SHOWN,
-        "may_edit": user.manages_studio and not client.erased_at,
-        "may_erase": user.role == Role.OWNER and not client.erased_at,
+        "may_edit": services.may_change_clients(user) and not client.erased_at,
+        "may_sell": package_services.may_manage_client_packages(user) and not client.erased_at,
+        "may_erase": services.may_erase_clients(user) and not client.erased_at,
         "zone": request.tenant.timezone,
         "has_errors": status >= 400,
     }
@@ -286,7 +286,7 @@ class ClientDetailView(StaffRequiredMixin, View):
 
     def post(self, request: HttpRequest, client_id: int) -> HttpResponse:
         client = _client(request, client_id)
-        if not request.user.manages_studio:
+        if not services.may_change_clients(request.user):
             return forbidden(request, MANAGERS_ONLY)
         form = ClientForm(request.POST)
         if form.is_valid():
@@ -304,7 +304,7 @@ class ClientDetailView(StaffRequiredMixin, View):
 class ClientPackageSellView(StaffRequiredMixin, View):
     def post(self, request: HttpRequest, client_id: int) -> HttpResponse:
         client = _client(request, client_id)
-        if not request.user.manages_studio:
+        if not package_services.may_manage_client_packages(request.user):
             return forbidden(request, MANAGERS_ONLY)
         form = SellForm(request.POST, user=request.user)
         if form.is_valid():
@@ -327,7 +327,7 @@ class ClientPackageSellView(StaffRequiredMixin, View):
 class ClientPackageAdjustView(StaffRequiredMixin, View):
     def post(self, request: HttpRequest, client_id: int, client_package_id: int) -> HttpResponse:
         client = _client(request, client_id)
-        if not request.user.manages_studio:
+        if not package_services.may_manage_client_packages(request.user):
             return forbidden(request, MANAGERS_ONLY)
         client_package = get_object_or_404(client_package_list(client=client), pk=client_package_id)
         form = AdjustForm(request.POST, client_package_id=client_package.pk)
@@ -349,7 +349,8 @@ class ClientEraseView(StaffRequiredMixin, View):
     POST /api/clients/<id>/erase/."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_studio_staff and request.user.role != Role.OWNER:
+        user = request.user
+        if user.is_authenticated and user.is_studio_staff and not services.may_erase_clients(user):
             # Still a 404 for a client the caller can't see, as everywhere else.
             _client(request, kwargs["client_id"])
             return forbidden(request, "Only the studio's owner can erase a client's personal data.")

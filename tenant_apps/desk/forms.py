@@ -1,7 +1,7 @@
 """Forms of the desk. They parse what a page sends; the rules are the services' and their refusals
 (ApplicationError) land on the form with the API's words."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.fields import EARLIEST_YEAR, LATEST_YEAR
 from shared_apps.core.tenancy import studio_timezone
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tenant_apps.bookings.models import SESSION_PAYMENT_METHODS
@@ -33,13 +34,39 @@ def package_label(client_package: ClientPackage) -> str:
     )
 
 
+# The API's bounds (shared_apps.core.fields): the desk accepts the days and times the API does, no others.
+FIRST_DAY, LAST_DAY = date(EARLIEST_YEAR, 1, 1), date(LATEST_YEAR, 12, 31)
+
+
+def within_bounds(day: date) -> bool:
+    """Whether a day may be asked for: a link to a day past the bounds is not offered."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+class BoundedDateField(forms.DateField):
+    """A date within the API's years (its BoundedDateField): past them the calendar's ends overflow."""
+
+    default_error_messages = {"out_of_range": f"Give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}."}
+
+    def to_python(self, value) -> date | None:
+        result = super().to_python(value)
+        if result is not None and not within_bounds(result):
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return result
+
+
 class StudioDateTimeField(forms.DateTimeField):
-    """A time with its offset (from a link), or without one (a datetime-local input): then in the studio's zone."""
+    """A time with its offset (from a link), or without one (a datetime-local input): then in the studio's zone.
+    Within the API's years (its AwareDateTimeField), so a session's end or a zone's offset can't overflow."""
+
+    default_error_messages = {"out_of_range": f"Give a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}."}
 
     def to_python(self, value) -> datetime | None:
         result = super().to_python(value)
         if result is None:
             return None
+        if not EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
         if timezone.is_naive(result):
             result = result.replace(tzinfo=ZoneInfo(studio_timezone()))
         try:
@@ -47,6 +74,24 @@ class StudioDateTimeField(forms.DateTimeField):
         except OverflowError:  # a time at the calendar's ends that no zone can hold
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         return result
+
+
+def refused_form(form_class: type[forms.Form], message: str, **kwargs) -> forms.Form:
+    """An unbound form that shows one error in its summary: for a request refused before its fields are read
+    (an upload too large to accept). Django's add_error needs the cleaned data an unbound form lacks."""
+    form = form_class(**kwargs)
+    form.cleaned_data = {}
+    form.add_error(None, message)
+    return form
+
+
+class ClientSearchForm(forms.Form):
+    """The client search's text: Django's CharField refuses a NUL byte, which the database can't hold."""
+
+    q = forms.CharField(
+        required=False,
+        error_messages={"null_characters_not_allowed": "Search by name, email or phone: that text can't be searched."},
+    )
 
 
 class ServiceErrorsMixin:

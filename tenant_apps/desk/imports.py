@@ -24,6 +24,7 @@ from tenant_apps.clients import selectors, services
 from tenant_apps.clients.api import IMPORT_MAX_BYTES
 from tenant_apps.clients.models import ImportStatus
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.forms import refused_form
 
 UPLOAD_KEPT_SECONDS = 60 * 60
 MANAGERS_ONLY = "Only the studio's owner and managers can import or export clients."
@@ -60,10 +61,11 @@ def _keep_upload(request, content: bytes) -> str:
 
 
 class ManagersOnlyMixin(StaffRequiredMixin):
-    """Owner and managers, as the API's IsStudioManager; a trainer gets the 403 page."""
+    """Owner and managers (``services.may_change_clients``, as the API asks); a trainer gets the 403 page."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_studio_staff and not request.user.manages_studio:
+        user = request.user
+        if user.is_authenticated and user.is_studio_staff and not services.may_change_clients(user):
             return forbidden(request, MANAGERS_ONLY)
         return super().dispatch(request, *args, **kwargs)
 
@@ -85,8 +87,7 @@ class ImportView(ManagersOnlyMixin, View):
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > IMPORT_MAX_BYTES + 64 * 1024:
             # Refused before the upload is read, as the API does.
-            form = ImportForm()
-            form.add_error(None, f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+            form = refused_form(ImportForm, f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
             return render(request, self.template_name, {"form": form}, status=413)
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
@@ -118,10 +119,10 @@ class ImportConfirmView(ManagersOnlyMixin, View):
         form = ConfirmForm(request.POST)
         key = _upload_key(request, form.data.get("upload", "")) if form.is_valid() else None
         content = cache.get(key) if key else None
-        if content is None:
+        # Claimed by deleting it: of two confirms at once, only the one whose delete removed it imports.
+        if content is None or not cache.delete(key):
             messages.error(request, "That file is no longer kept here: upload it again to check and import it.")
             return redirect("desk:import")
-        cache.delete(key)
         if len(content) > settings.CLIENT_IMPORT_SYNC_MAX_BYTES:
             job = services.client_import_start(content=content, dry_run=False, created_by=request.user)
             return redirect("desk:import_job", job.pk)

@@ -25,6 +25,7 @@ from tenant_apps.bookings import services as booking_services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin
+from tenant_apps.desk.forms import FIRST_DAY, LAST_DAY, BoundedDateField
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -99,7 +100,7 @@ def _row(
 
 
 class DayForm(forms.Form):
-    date = forms.DateField(
+    date = BoundedDateField(
         label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
     )
 
@@ -146,8 +147,9 @@ class TodayView(StaffRequiredMixin, View):
             "form": form,
             "day": day,
             "is_today": day == today,
-            "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1),
+            # No link past the years the desk (and the API) accept.
+            "previous_day": day - timedelta(days=1) if day > FIRST_DAY else None,
+            "next_day": day + timedelta(days=1) if day < LAST_DAY else None,
             "zone": request.tenant.timezone,
             "rows": [_row(booking, zone=zone, now=now, events=booking.markings) for booking in bookings],
             "show_trainer": request.user.manages_studio,

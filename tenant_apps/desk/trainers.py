@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -30,6 +29,7 @@ from shared_apps.core.validators import (
 from tenant_apps.availability import selectors as availability_selectors
 from tenant_apps.availability import services as availability_services
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.forms import BoundedDateField, StudioDateTimeField, refused_form
 from tenant_apps.trainers import services as trainer_services
 from tenant_apps.trainers.api import TrainerDetailApi
 from tenant_apps.trainers.models import Trainer
@@ -69,7 +69,7 @@ class WeeklyWindowForm(TimesForm):
 
 class OneOffWindowForm(TimesForm):
     prefix = "once"
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = BoundedDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     field_order = ["date", "start_time", "end_time"]
 
 
@@ -83,16 +83,16 @@ class BreakForm(ServiceErrorsForm):
         widget=forms.RadioSelect,
         initial="days",
     )
-    start_date = forms.DateField(
+    start_date = BoundedDateField(
         label="First day", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    end_date = forms.DateField(
+    end_date = BoundedDateField(
         label="Last day", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    starts_at = forms.DateTimeField(
+    starts_at = StudioDateTimeField(
         label="From", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    ends_at = forms.DateTimeField(
+    ends_at = StudioDateTimeField(
         label="Until", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     reason = forms.CharField(label="Reason (optional)", max_length=200, required=False)
@@ -366,15 +366,22 @@ class TrainerProfileView(StaffRequiredMixin, View):
         trainer = self._trainer(request, trainer_id)
         if isinstance(trainer, HttpResponse):
             return trainer
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > trainer_services.PHOTO_MAX_BYTES + 64 * 1024:
+            # Refused before the upload is read (the fields besides the photo are a few kilobytes at most).
+            form = refused_form(
+                ProfileForm,
+                f"The photo is larger than {trainer_services.PHOTO_MAX_BYTES // (1024 * 1024)} MB.",
+                initial={name: getattr(trainer, name) for name in TrainerDetailApi.SELF_EDITABLE},
+            )
+            return render(request, self.template_name, {"trainer": trainer, "form": form}, status=413)
         form = ProfileForm(request.POST, request.FILES)
         if form.is_valid():
             changes = {name: form.cleaned_data[name] for name in TrainerDetailApi.SELF_EDITABLE}
             try:
-                # The photo and the details together, or neither.
-                with transaction.atomic():
-                    if form.cleaned_data["photo"]:
-                        trainer = trainer_services.trainer_photo_set(trainer=trainer, photo=form.cleaned_data["photo"])
-                    trainer = trainer_services.trainer_update(trainer=trainer, **changes)
+                trainer = trainer_services.trainer_profile_update(
+                    trainer=trainer, photo=form.cleaned_data["photo"], **changes
+                )
             except ApplicationError as error:
                 form.add_application_error(error)
             else:

@@ -140,10 +140,18 @@ class PackageClientsApi(APIView):
         return paginator.get_paginated_response(ClientPackageOutput(page, many=True).data)
 
 
+class MayManageClientPackages(IsStudioMember):
+    """Selling a package and correcting a balance: the service's rule (``services.may_manage_client_packages``,
+    the desk asks it too)."""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and services.may_manage_client_packages(request.user)
+
+
 class PackageAssignApi(APIView):
     """Record a sale: the client gets the package's credits. The money is taken at the studio, not here."""
 
-    permission_classes = [IsStudioManager]
+    permission_classes = [MayManageClientPackages]
 
     class PackageAssignInput(serializers.Serializer):
         client = StrictPrimaryKeyRelatedField(queryset=Client.objects.all())
@@ -177,7 +185,7 @@ class ClientPackageListApi(APIView):
 class ClientPackageAdjustApi(APIView):
     """A correction of a client package's balance, with its reason in the ledger."""
 
-    permission_classes = [IsStudioManager]
+    permission_classes = [MayManageClientPackages]
 
     class ClientPackageAdjustInput(serializers.Serializer):
         delta = serializers.IntegerField(min_value=-1000, max_value=1000)

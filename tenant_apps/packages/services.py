@@ -23,6 +23,11 @@ from tenant_apps.packages.selectors import package_covers, usable_client_package
 from tenant_apps.trainers.models import SessionType
 
 
+def may_manage_client_packages(user: User) -> bool:
+    """Selling a package to a client and correcting a balance: the owner's and managers'."""
+    return user.is_authenticated and user.manages_studio
+
+
 class NoCreditsLeft(Conflict):
     code = "no_credits_left"
     message = "This package has no credits left."

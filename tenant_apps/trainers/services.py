@@ -142,6 +142,8 @@ def trainer_deactivate(*, trainer: Trainer) -> Trainer:
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_SIDE = 512  # pixels: the photo is shown small; a phone's 12-megapixel picture would cost every page
 PHOTO_FORMATS = ("PNG", "JPEG", "WEBP")
+# Decoded pixels cost memory whatever the file's size: a small PNG of one colour can hold 10000 x 10000 of them.
+PHOTO_MAX_PIXELS = 40_000_000
 
 
 def _photo_resized(photo: File) -> ContentFile:
@@ -149,13 +151,24 @@ def _photo_resized(photo: File) -> ContentFile:
     PHOTO_SIDE pixels a side, upright, without the camera's metadata."""
     if photo.size > PHOTO_MAX_BYTES:
         raise ValidationFailed(fields={"photo": [f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB."]})
+    too_many_pixels = ValidationFailed(
+        fields={"photo": [f"Use an image of at most {PHOTO_MAX_PIXELS // 1_000_000} megapixels."]}
+    )
     try:
         with Image.open(photo, formats=list(PHOTO_FORMATS)) as image:
+            # Open reads the header only: the size is known before a pixel is decoded.
+            width, height = image.size
+            if width * height > PHOTO_MAX_PIXELS:
+                raise too_many_pixels
+            # A JPEG decodes straight to a fraction of its size when the thumbnail needs no more.
+            image.draft(None, (PHOTO_SIDE, PHOTO_SIDE))
             image = ImageOps.exif_transpose(image)
             image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
             out = io.BytesIO()
             image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(out, "WEBP", quality=85)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # not an image, a damaged one
+    except Image.DecompressionBombError as error:
+        raise too_many_pixels from error
+    except (OSError, SyntaxError, ValueError) as error:  # not an image, a damaged one
         raise ValidationFailed(fields={"photo": ["Upload a PNG, JPEG or WebP image."]}) from error
     return ContentFile(out.getvalue())
 
@@ -173,6 +186,22 @@ def trainer_photo_set(*, trainer: Trainer, photo: File) -> Trainer:
         storage = trainer.photo.storage
         transaction.on_commit(lambda: storage.delete(previous))
     return trainer
+
+
+def trainer_profile_update(*, trainer: Trainer, photo: File | None = None, **changes) -> Trainer:
+    """The photo and the details together, or neither: when the details are refused after the new photo was
+    stored, the rollback keeps the previous photo and the new file is deleted (no file without its row)."""
+    stored = None
+    try:
+        with transaction.atomic():
+            if photo:
+                trainer = trainer_photo_set(trainer=trainer, photo=photo)
+                stored = trainer.photo.name
+            return trainer_update(trainer=trainer, **changes)
+    except Exception:
+        if stored:
+            trainer.photo.storage.delete(stored)
+        raise
 
 
 _SESSION_TYPE_FIELDS = {

@@ -225,7 +225,7 @@ def test_a_trainer_sees_their_own_calendar_only(page, server):
     for path in (f"/desk/clients/{xavi.pk}/", f"/desk/bookings/{booking_id}/"):
         answer = page.goto(f"{server['url']}{path}")
         assert answer.status == 404, path
-        assert "Not Found" in page.inner_text("body") and "Xavi" not in page.content()
+        assert "Page not found" in page.inner_text("body") and "Xavi" not in page.content()
         _expected_refusal(page, path)
         check_page(page, f"desk-calendar-not-found-{path.split('/')[2]}")
 

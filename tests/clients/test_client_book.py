@@ -49,7 +49,7 @@ def test_filters_and_ordering(as_user, manager_a, book, studio_a):
     assert names(api.get(URL, {"is_active": "false"})) == ["Cy"]
     assert sorted(names(api.get(URL, {"tag": "morning"}))) == ["Ada", "Bob"]
     assert names(api.get(URL, {"ordering": "-first_name"})) == ["Cy", "Bob", "Ada"]
-    assert names(api.get(URL, {"created_after": "2999-01-01T00:00:00Z"})) == []
+    assert names(api.get(URL, {"created_after": "2200-01-01T00:00:00Z"})) == []
     bad = api.get(URL, {"fitness_level": "olympian", "ordering": "password"})
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"fitness_level", "ordering"}

@@ -295,6 +295,42 @@ def test_a_trainer_can_name_only_the_clients_they_train_and_cannot_add_one(studi
         assert not Booking.objects.exists() and not Client.objects.filter(email="new@example.com").exists()
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_nul_byte_in_the_search_is_refused_cleanly(studio_a, owner_a, schedule_a, htmx):
+    trainer, _ = schedule_a
+    with tenant_context(studio_a):
+        ClientFactory(first_name="Nora")
+    browser = _browser(studio_a, owner_a)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    searched = browser.get(f"/desk/bookings/clients/search/?q=%00%00&trainer={trainer.pk}", **headers)
+    page = browser.get(_new_url(trainer, _start(1, 9)) + "&q=No%00ra", **headers)
+
+    # htmx swaps only a 2xx answer: it gets the results saying why.
+    assert searched.status_code == page.status_code == (200 if htmx else 400)
+    for response in (searched, page):
+        html = response.content.decode()
+        assert "that text can&#x27;t be searched" in html and "Nora" not in html
+
+
+def test_the_form_offers_a_trainer_only_their_own_calendar(studio_a, trainer_a, owner_a, schedule_a):
+    trainer, _ = schedule_a
+    with tenant_context(studio_a):
+        other = TrainerFactory(display_name="Otto Other")
+    browser = _browser(studio_a, trainer_a)
+
+    own = browser.get(_new_url(trainer, _start(1, 9))).content.decode()
+    refused = browser.get(_new_url(other, _start(1, 9)))
+    searched = browser.get(f"/desk/bookings/clients/search/?q=ab&trainer={other.pk}")
+    unknown = browser.get(f"/desk/bookings/new/?trainer={other.pk + 100}")
+
+    assert "Otto Other" not in own
+    assert refused.status_code == searched.status_code == 403
+    assert "Trainers book and move sessions in their own calendar only." in refused.content.decode()
+    assert unknown.status_code == 404
+    assert "Otto Other" in _browser(studio_a, owner_a).get(_new_url(other, _start(1, 9))).content.decode()
+
+
 def test_another_studios_client_id_is_refused_in_the_form(studio_a, studio_b, manager_a, schedule_a):
     trainer, session_type = schedule_a
     with tenant_context(studio_b):
@@ -487,8 +523,17 @@ def test_the_front_desk_moves_a_booking_to_another_trainers_free_time(studio_a, 
     assert booking.trainer_id == other.pk and booking.start_time == _start(2, 14)
 
 
-@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00-14:00", "soon"])
-def test_a_start_the_calendar_cannot_hold_is_no_start_rather_than_an_error(studio_a, manager_a, schedule_a, start):
+@pytest.mark.parametrize(
+    ("start", "error"),
+    [
+        ("0001-01-01T00:00:00+14:00", "Give a time between the years 1970 and 2200."),
+        ("9999-12-31T23:59:00-14:00", "Give a time between the years 1970 and 2200."),
+        ("soon", "Give the start as a date and a time."),
+    ],
+)
+def test_a_start_the_calendar_cannot_hold_is_no_start_rather_than_an_error(
+    studio_a, manager_a, schedule_a, start, error
+):
     trainer, session_type = schedule_a
     browser = _browser(studio_a, manager_a)
 
@@ -496,7 +541,7 @@ def test_a_start_the_calendar_cannot_hold_is_no_start_rather_than_an_error(studi
     posted = browser.post("/desk/bookings/new/", _form(trainer, session_type, _start(1, 9)) | {"start": start})
 
     assert shown.status_code == 200
-    assert posted.status_code == 400 and "Give the start as a date and a time." in posted.content.decode()
+    assert posted.status_code == 400 and error in posted.content.decode()
 
 
 def test_reschedule_to_a_start_the_trainer_does_not_offer_is_refused_with_the_services_words(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,8 +15,10 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role, User
 from tenant_apps.bookings.models import Booking
+from tenant_apps.clients import services as client_services
 from tenant_apps.clients.models import Client as ClientRecord
 from tenant_apps.clients.models import ClientNote
+from tenant_apps.packages import services as package_services
 from tenant_apps.packages.models import ClientPackage, CreditTransaction
 from tests.bookings.conftest import sell
 from tests.conftest import make_user
@@ -445,3 +448,52 @@ def test_only_the_owner_may_erase(studio_a, book_a, who, request):
     assert browser.post(f"/desk/clients/{ann.pk}/erase/").status_code == 403
     with tenant_context(studio_a):
         assert ClientRecord.objects.get(pk=ann.pk).erased_at is None
+
+
+# -- one rule for the desk and the API -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "change", "erase", "packages"),
+    [
+        ("owner_a", True, True, True),
+        ("manager_a", True, False, True),
+        ("trainer_a", False, False, False),
+        ("client_a", False, False, False),
+    ],
+)
+def test_who_may_change_erase_and_sell_is_the_services_rule(studio_a, who, change, erase, packages, request):
+    user = request.getfixturevalue(who)
+
+    assert client_services.may_change_clients(user) is change
+    assert client_services.may_erase_clients(user) is erase
+    assert package_services.may_manage_client_packages(user) is packages
+    assert not client_services.may_erase_clients(AnonymousUser())
+
+
+def test_the_desk_and_the_api_both_ask_the_services_who_may_erase(studio_a, book_a, manager_a, as_user, monkeypatch):
+    """Widening the service's rule widens both at once: neither keeps a copy of it."""
+    ann, ben = book_a["ann"], book_a["ben"]
+    monkeypatch.setattr(client_services, "may_erase_clients", lambda user: user.is_authenticated)
+
+    desk = _browser(studio_a, manager_a).post(f"/desk/clients/{ann.pk}/erase/")
+    api = as_user(manager_a).post(f"/api/clients/{ben.pk}/erase/")
+
+    assert (desk.status_code, api.status_code) == (302, 200)
+    with tenant_context(studio_a):
+        assert ClientRecord.objects.filter(pk__in=[ann.pk, ben.pk], erased_at__isnull=False).count() == 2
+
+
+def test_the_desk_and_the_api_both_ask_the_services_who_may_sell(studio_a, book_a, manager_a, as_user, monkeypatch):
+
+    ann = book_a["ann"]
+    monkeypatch.setattr(client_services, "may_change_clients", lambda user: False)
+    monkeypatch.setattr(package_services, "may_manage_client_packages", lambda user: False)
+
+    assert _browser(studio_a, manager_a).post(f"/desk/clients/{ann.pk}/packages/sell/", {}).status_code == 403
+    assert _browser(studio_a, manager_a).post(f"/desk/clients/{ann.pk}/", {}).status_code == 403
+    assert as_user(manager_a).patch(f"/api/clients/{ann.pk}/", {"notes": "x"}, format="json").status_code == 403
+    with tenant_context(studio_a):
+        package = SessionPackageFactory()
+    sale = {"client": ann.pk, "payment_method": "cash", "amount_paid": "1.00"}
+    assert as_user(manager_a).post(f"/api/packages/{package.pk}/assign/", sale, format="json").status_code == 403

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import User
 from tenant_apps.clients.models import Client, ClientImport
+from tenant_apps.desk import imports as imports_view
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,64 @@ def test_another_studios_job_is_not_found(studio_a, studio_b, owner_a):
     with tenant_context(studio_a):
         assert not ClientImport.objects.filter(pk=job.pk).exists()
     assert _browser(studio_a, owner_a).get(f"/desk/clients/import/jobs/{job.pk}/").status_code == 404
+
+
+# -- limits and the confirmation's claim -------------------------------------------------------------------------
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(studio_a, owner_a, monkeypatch):
+    monkeypatch.setattr("tenant_apps.desk.imports.IMPORT_MAX_BYTES", 1024 * 1024)
+    big = GOOD + "x" * (1024 * 1024 + 128 * 1024)
+
+    response = _upload(_browser(studio_a, owner_a), big)
+
+    assert response.status_code == 413
+    assert "The file is larger than 1 MB." in response.content.decode()
+    assert _emails(studio_a) == []
+
+
+def test_a_file_over_the_limit_within_the_requests_slack_is_refused_by_the_form(studio_a, owner_a, monkeypatch):
+    monkeypatch.setattr("tenant_apps.desk.imports.IMPORT_MAX_BYTES", len(GOOD) - 1)
+
+    response = _upload(_browser(studio_a, owner_a), GOOD)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "There is a problem" in html and "The file is larger than 0 MB." in html
+    assert 'name="upload"' not in html
+
+
+def test_a_file_that_is_not_utf_8_is_an_error_on_the_form(studio_a, owner_a):
+    latin = "email,first_name\nzoe@x.test,Zoë\n".encode("latin-1")
+    response = _browser(studio_a, owner_a).post(IMPORT, {"file": SimpleUploadedFile("c.csv", latin, "text/csv")})
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    assert _emails(studio_a) == []
+
+
+def test_of_two_confirmations_at_once_only_one_imports(studio_a, owner_a, monkeypatch):
+    """The second confirmation arrives while the first has read the file but not yet claimed it: the claim (the
+    cache's delete) is the first's only if it still finds the file, so one of them imports."""
+    browser = _browser(studio_a, owner_a)
+    token = _upload_token(_upload(browser, GOOD))
+    imports = []
+    real_import = imports_view.services.client_import_csv
+    monkeypatch.setattr(
+        imports_view.services, "client_import_csv", lambda **kwargs: imports.append(1) or real_import(**kwargs)
+    )
+    real_get, answers = imports_view.cache.get, []
+
+    def get_then_let_the_other_in(key, *args, **kwargs):
+        content = real_get(key, *args, **kwargs)
+        if key.startswith("desk-import:") and not answers:
+            answers.append(None)
+            answers[0] = browser.post(CONFIRM, {"upload": token})  # the second, in the first's window
+        return content
+
+    monkeypatch.setattr(imports_view.cache, "get", get_then_let_the_other_in)
+
+    first = browser.post(CONFIRM, {"upload": token}, follow=True)
+
+    assert answers[0].status_code == 302 and imports == [1]
+    assert "upload it again" in first.content.decode()
+    assert _emails(studio_a) == ["ada@math.test", "bob@rock.test", "cyd@x.test"]

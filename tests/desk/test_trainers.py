@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from shared_apps.accounts.models import Role, User
+from shared_apps.core.exceptions import ValidationFailed
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.trainers.models import Trainer
 from tests.conftest import make_user, next_monday
@@ -340,3 +341,63 @@ def test_a_trainer_cannot_edit_another_trainers_profile_and_the_owner_can(
     with tenant_context(studio_a):
         other_trainer.refresh_from_db()
     assert other_trainer.display_name == "Otto Renamed"
+
+
+def _huge_png() -> SimpleUploadedFile:
+    """8000 x 8000 pixels of one colour: a few kilobytes, 64 megapixels once decoded."""
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(out, "PNG")
+    assert len(out.getvalue()) < 100_000
+    return SimpleUploadedFile("me.png", out.getvalue(), "image/png")
+
+
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(studio_a, trainer_a, schedule_a, monkeypatch):
+    trainer, _ = schedule_a
+    photo, decoded = _huge_png(), []
+    monkeypatch.setattr(Image.Image, "load", lambda image: decoded.append(image.size))
+
+    response = _browser(studio_a, trainer_a).post("/desk/hours/profile/", _profile(photo=photo, bio="New"))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "There is a problem" in html and "Use an image of at most 40 megapixels." in html
+    assert decoded == []
+    with tenant_context(studio_a):
+        trainer.refresh_from_db()
+    assert (trainer.photo.name, trainer.bio) == ("", "")
+
+
+def test_a_request_larger_than_a_photo_is_refused_before_it_is_read(studio_a, trainer_a, schedule_a, monkeypatch):
+    trainer, _ = schedule_a
+    monkeypatch.setattr("tenant_apps.trainers.services.PHOTO_MAX_BYTES", 1024 * 1024)
+    big = SimpleUploadedFile("me.jpg", b"\xff" * (1024 * 1024 + 128 * 1024), "image/jpeg")
+
+    response = _browser(studio_a, trainer_a).post("/desk/hours/profile/", _profile(photo=big, bio="New"))
+
+    assert response.status_code == 413
+    assert "The photo is larger than 1 MB." in response.content.decode()
+    with tenant_context(studio_a):
+        trainer.refresh_from_db()
+    assert trainer.bio == ""
+
+
+def test_a_refused_profile_change_leaves_no_new_photo_file_behind(studio_a, trainer_a, schedule_a, monkeypatch):
+    trainer, _ = schedule_a
+    browser = _browser(studio_a, trainer_a)
+    assert browser.post("/desk/hours/profile/", _profile(photo=_image(600, 600))).status_code == 302
+    with tenant_context(studio_a):
+        trainer.refresh_from_db()
+        storage, folder = trainer.photo.storage, trainer.photo.name.rsplit("/", 1)[0]
+        before = (trainer.photo.name, sorted(storage.listdir(folder)[1]))
+
+    def refuse(**kwargs):
+        raise ValidationFailed(fields={"bio": ["Refused."]})
+
+    monkeypatch.setattr("tenant_apps.trainers.services.trainer_update", refuse)
+    response = browser.post("/desk/hours/profile/", _profile(photo=_image(700, 700), bio="New"))
+
+    assert response.status_code == 400 and "Refused." in response.content.decode()
+    with tenant_context(studio_a):
+        trainer.refresh_from_db()
+        assert (trainer.photo.name, sorted(storage.listdir(folder)[1])) == before
+        assert storage.exists(trainer.photo.name)
