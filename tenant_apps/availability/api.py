@@ -7,7 +7,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shared_apps.core.exceptions import Forbidden
 from shared_apps.core.fields import AwareDateTimeField, BoundedDateField, StrictPrimaryKeyRelatedField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioStaff
@@ -15,6 +14,7 @@ from shared_apps.core.schema import paginated
 from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import selectors, services
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
+from tenant_apps.trainers import services as trainer_services
 from tenant_apps.trainers.models import SessionType, Trainer
 
 MAX_SLOT_RANGE_DAYS = 90
@@ -37,9 +37,9 @@ class TrainerOrAnyField(StrictPrimaryKeyRelatedField):
 
 
 def _check_may_manage(user, trainer: Trainer) -> None:
-    """Owner and managers manage every trainer's calendar; a trainer only their own."""
-    if not user.manages_studio and trainer.user_id != user.pk:
-        raise Forbidden("You can only manage your own calendar.")
+    """The service's rule (``may_manage_trainer_hours``, the desk's hours page asks it too)."""
+    if not trainer_services.may_manage_trainer_hours(user, trainer):
+        raise trainer_services.NotYourCalendar()
 
 
 def _trainer_filter(request) -> int | None:

@@ -2,8 +2,9 @@
 
 Writes go through the same services as /api/availability/, /api/breaks/ and /api/trainers/<id>/ (so the public
 week sees a change at once: the services save through the ORM, whose signals bump the calendar's version).
-Who may change whose hours is the API's rule: owner and managers anyone's, a trainer only their own (403 for
-another's, 404 for what isn't the studio's or isn't theirs to see).
+Who may change whose hours and profile is the services' rule, which the API asks too (``may_manage_trainer_hours``,
+``may_edit_trainer``): owner and managers anyone's, a trainer only their own (403 for another's, 404 for what isn't
+the studio's or isn't theirs to see).
 """
 
 from datetime import datetime
@@ -31,13 +32,10 @@ from tenant_apps.availability import services as availability_services
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.desk.forms import BoundedDateField, StudioDateTimeField, refused_form
 from tenant_apps.trainers import services as trainer_services
-from tenant_apps.trainers.api import TrainerDetailApi
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import trainer_list
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-NOT_YOUR_CALENDAR = "You can only manage your own calendar."  # the API's words (availability.api)
-NOT_YOUR_PROFILE = "Only the studio's owner or a manager can change this."  # the API's words (trainers.api)
 
 
 class ServiceErrorsForm(forms.Form):
@@ -142,8 +140,8 @@ def _trainer_for(request, trainer_id) -> Trainer | HttpResponse:
             trainer = get_object_or_404(trainers, pk=int(trainer_id))
         except ValueError as error:
             raise Http404 from error
-        if not request.user.manages_studio and trainer != own:
-            return forbidden(request, NOT_YOUR_CALENDAR)
+        if not trainer_services.may_manage_trainer_hours(request.user, trainer):
+            return forbidden(request, trainer_services.NotYourCalendar.message)
         return trainer
     if own is not None:
         return own
@@ -339,8 +337,8 @@ class ProfileForm(ServiceErrorsForm):
 
 
 class TrainerProfileView(StaffRequiredMixin, View):
-    """A trainer edits their own profile; owner and managers anyone's (the API's SELF_EDITABLE fields and the
-    photo for a trainer)."""
+    """A trainer edits their own profile; owner and managers anyone's (the TRAINER_SELF_EDITABLE fields and the
+    photo)."""
 
     template_name = "desk/trainers/profile.html"
 
@@ -351,15 +349,15 @@ class TrainerProfileView(StaffRequiredMixin, View):
                 return forbidden(request, "Your account has no trainer profile.", status=404)
             return own
         trainer = get_object_or_404(trainer_list(user=request.user), pk=trainer_id)
-        if not request.user.manages_studio and trainer.user_id != request.user.pk:
-            return forbidden(request, NOT_YOUR_PROFILE)
+        if not trainer_services.may_edit_trainer(request.user, trainer, fields=trainer_services.TRAINER_SELF_EDITABLE):
+            return forbidden(request, trainer_services.TrainerProfileManagersOnly.message)
         return trainer
 
     def get(self, request, trainer_id: int | None = None):
         trainer = self._trainer(request, trainer_id)
         if isinstance(trainer, HttpResponse):
             return trainer
-        form = ProfileForm(initial={name: getattr(trainer, name) for name in TrainerDetailApi.SELF_EDITABLE})
+        form = ProfileForm(initial={name: getattr(trainer, name) for name in trainer_services.TRAINER_SELF_EDITABLE})
         return render(request, self.template_name, {"trainer": trainer, "form": form})
 
     def post(self, request, trainer_id: int | None = None):
@@ -372,12 +370,12 @@ class TrainerProfileView(StaffRequiredMixin, View):
             form = refused_form(
                 ProfileForm,
                 f"The photo is larger than {trainer_services.PHOTO_MAX_BYTES // (1024 * 1024)} MB.",
-                initial={name: getattr(trainer, name) for name in TrainerDetailApi.SELF_EDITABLE},
+                initial={name: getattr(trainer, name) for name in trainer_services.TRAINER_SELF_EDITABLE},
             )
             return render(request, self.template_name, {"trainer": trainer, "form": form}, status=413)
         form = ProfileForm(request.POST, request.FILES)
         if form.is_valid():
-            changes = {name: form.cleaned_data[name] for name in TrainerDetailApi.SELF_EDITABLE}
+            changes = {name: form.cleaned_data[name] for name in trainer_services.TRAINER_SELF_EDITABLE}
             try:
                 trainer = trainer_services.trainer_profile_update(
                     trainer=trainer, photo=form.cleaned_data["photo"], **changes

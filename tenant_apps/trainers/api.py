@@ -99,7 +99,8 @@ class TrainerListCreateApi(APIView):
 
 
 class TrainerDetailApi(APIView):
-    """Read by anyone (active trainers); changed by the owner, a manager, or the trainer on their own profile."""
+    """Read by anyone (active trainers); changed as ``services.may_edit_trainer`` allows (the desk's profile page
+    asks it too): by the owner, a manager, or the trainer on their own profile's details."""
 
     permission_classes = [ReadOnlyOrStudioStaff]
 
@@ -113,9 +114,6 @@ class TrainerDetailApi(APIView):
         rating = serializers.DecimalField(max_digits=3, decimal_places=2, required=False, allow_null=True)
         is_active = serializers.BooleanField(required=False)
 
-    # What a trainer may change on their own profile; the rest is the studio's to decide.
-    SELF_EDITABLE = {"display_name", "bio", "expertise", "timezone"}
-
     def _get(self, request, trainer_id: int) -> Trainer:
         return get_object_or_404(trainer_list(user=request.user), pk=trainer_id)
 
@@ -128,10 +126,8 @@ class TrainerDetailApi(APIView):
         trainer = self._get(request, trainer_id)
         data = self.TrainerUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        if not request.user.manages_studio and (
-            trainer.user_id != request.user.pk or set(data.validated_data) - self.SELF_EDITABLE
-        ):
-            raise Forbidden("Only the studio's owner or a manager can change this.")
+        if not services.may_edit_trainer(request.user, trainer, fields=data.validated_data):
+            raise services.TrainerProfileManagersOnly()
         trainer = services.trainer_update(trainer=trainer, **data.validated_data)
         return Response(TrainerStaffOutput(trainer).data)
 

@@ -1,5 +1,6 @@
 import io
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.files import File
@@ -9,7 +10,7 @@ from PIL import Image, ImageOps
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import EMAIL_TAKEN, StaffChange, staff_invite
-from shared_apps.core.exceptions import ValidationFailed, full_clean_or_fail
+from shared_apps.core.exceptions import Forbidden, ValidationFailed, full_clean_or_fail
 from shared_apps.core.tenancy import current_studio, studio_currency, studio_timezone
 from tenant_apps.trainers.models import SessionType, Trainer
 
@@ -111,6 +112,32 @@ def _set_active(trainers, active: bool) -> None:
 
 
 _TRAINER_FIELDS = {"display_name", "bio", "expertise", "timezone", "rating", "is_active"}
+# What a trainer may change on their own profile (besides the photo); the rest is the studio's to decide.
+TRAINER_SELF_EDITABLE = frozenset({"display_name", "bio", "expertise", "timezone"})
+
+
+class NotYourCalendar(Forbidden):
+    message = "You can only manage your own calendar."
+
+
+class TrainerProfileManagersOnly(Forbidden):
+    message = "Only the studio's owner or a manager can change this."
+
+
+def may_manage_trainer_hours(user: User, trainer: Trainer) -> bool:
+    """A trainer's windows and time off: the owner and managers run every trainer's calendar, a trainer their
+    own (the API and the desk's hours page both ask this)."""
+    return user.is_authenticated and user.is_studio_staff and (user.manages_studio or trainer.user_id == user.pk)
+
+
+def may_edit_trainer(user: User, trainer: Trainer, *, fields: Iterable[str] = ()) -> bool:
+    """Changing ``fields`` of ``trainer``'s profile: the owner and managers any of anyone's; a trainer only
+    TRAINER_SELF_EDITABLE ones (and the photo) of their own, since rating and bookability are the studio's."""
+    if not (user.is_authenticated and user.is_studio_staff):
+        return False
+    if user.manages_studio:
+        return True
+    return trainer.user_id == user.pk and set(fields) <= TRAINER_SELF_EDITABLE
 
 
 @transaction.atomic

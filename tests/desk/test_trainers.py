@@ -15,6 +15,7 @@ from PIL import Image
 from shared_apps.accounts.models import Role, User
 from shared_apps.core.exceptions import ValidationFailed
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
+from tenant_apps.trainers import services as trainer_services
 from tenant_apps.trainers.models import Trainer
 from tests.conftest import make_user, next_monday
 from tests.factories import TrainerFactory, WindowFactory
@@ -401,3 +402,41 @@ def test_a_refused_profile_change_leaves_no_new_photo_file_behind(studio_a, trai
         trainer.refresh_from_db()
         assert (trainer.photo.name, sorted(storage.listdir(folder)[1])) == before
         assert storage.exists(trainer.photo.name)
+
+
+def test_the_desk_and_the_api_both_ask_the_services_whose_hours(
+    studio_a, trainer_a, schedule_a, other_trainer, as_user, monkeypatch
+):
+    """Widening the service's rule widens both at once: neither keeps a copy of it."""
+    monkeypatch.setattr(trainer_services, "may_manage_trainer_hours", lambda user, trainer: True)
+
+    desk = _browser(studio_a, trainer_a).post(
+        "/desk/hours/windows/",
+        {"trainer": other_trainer.pk, "kind": "weekly", "weekly-day_of_week": "0", "weekly-start_time": "14:00",
+         "weekly-end_time": "17:00"},
+    )  # fmt: skip
+    api = as_user(trainer_a).post(
+        "/api/availability/",
+        {"trainer": other_trainer.pk, "day_of_week": 2, "start_time": "07:00", "end_time": "08:00"},
+        format="json",
+    )
+
+    assert (desk.status_code, api.status_code) == (302, 201)
+    assert _windows(studio_a, other_trainer) == [(0, time(14), time(17), None), (2, time(7), time(8), None)]
+
+
+def test_the_desk_and_the_api_both_ask_the_services_whose_profile(
+    studio_a, owner_a, schedule_a, other_trainer, as_user, monkeypatch
+):
+    monkeypatch.setattr(trainer_services, "may_edit_trainer", lambda user, trainer, *, fields=(): False)
+
+    desk = _browser(studio_a, owner_a).post(
+        f"/desk/trainers/{other_trainer.pk}/profile/", _profile(display_name="Otto Renamed")
+    )
+    api = as_user(owner_a).patch(f"/api/trainers/{other_trainer.pk}/", {"bio": "Renamed"}, format="json")
+
+    assert (desk.status_code, api.status_code) == (403, 403)
+    assert "Only the studio&#x27;s owner or a manager can change this." in desk.content.decode()
+    with tenant_context(studio_a):
+        other_trainer.refresh_from_db()
+    assert (other_trainer.display_name, other_trainer.bio) == ("Otto Other", "")
