@@ -1,12 +1,14 @@
 """The demo studio of `make run`: a living studio (trainers with weekly hours, session types, packages, a client
-with credits and bookings over the next weeks), made through the same services as the API so every rule holds.
+with credits and bookings over the next weeks, and sessions today for the desk), made through the same services
+as the API so every rule holds.
 
 Idempotent: each part is made only when it is missing (found by its email or name), so a second run changes
-nothing, and a part someone deleted comes back.
+nothing, and a part someone deleted comes back. Today's sessions are a part of each day: a run on a new day adds
+that day's, and the days before stay as history.
 """
 
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,13 +20,20 @@ from django_tenants.utils import schema_context, tenant_context
 from shared_apps.accounts.models import User
 from shared_apps.accounts.services import client_register
 from shared_apps.core.exceptions import ApplicationError
-from tenant_apps.availability.selectors import available_slots
+from shared_apps.core.tenancy import studio_date
+from tenant_apps.availability.selectors import (
+    available_slots,
+    available_slots_on_studio_days,
+    offering_trainers,
+    studio_day_bounds,
+)
 from tenant_apps.availability.services import availability_create
 from tenant_apps.bookings.models import Booking
 from tenant_apps.bookings.services import booking_create
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.services import client_create, client_for_user
 from tenant_apps.packages.models import PaymentMethod, SessionPackage
+from tenant_apps.packages.selectors import usable_client_packages
 from tenant_apps.packages.services import package_assign, package_create
 from tenant_apps.trainers.models import SessionType, Trainer
 from tenant_apps.trainers.services import session_type_create, trainer_create
@@ -152,10 +161,24 @@ PACKAGES = {
 
 # Clients without a login (the studio's own book), and the demo client with one.
 OTHER_CLIENTS = [
-    ("marcus@demo.localhost", "Marcus", "Brown"),
-    ("aisha@demo.localhost", "Aisha", "Khan"),
+    ("marcus@demo.localhost", "Marcus", "Brown", ""),
+    ("aisha@demo.localhost", "Aisha", "Khan", ""),
+    ("tom@demo.localhost", "Tom", "Walker", "+442079460101"),
+    ("grace@demo.localhost", "Grace", "Okafor", "+442079460102"),
+    ("ravi@demo.localhost", "Ravi", "Patel", "+442079460103"),
 ]
 CLIENT_NAME = ("Lena", "Fischer")
+
+# Today's sessions at the desk, each with another trainer where the day's roster allows: (client email, session
+# type, started, paid by credit). Started: it began within the last hour and is still unpaid, so the desk can
+# check the client in and take the payment; the others come later today. Not Lena: her bookings and credits are
+# the README's.
+DAY_SESSIONS = [
+    ("tom@demo.localhost", "Personal training", True, False),
+    ("grace@demo.localhost", "Personal training", False, True),
+    ("ravi@demo.localhost", "Movement assessment", False, False),
+]
+DAY_PACKAGE = "Five personal training sessions"
 
 # (client email, session type, trainer email, weeks ahead, weekday): booked at the trainer's first free slot.
 BOOKINGS = [
@@ -248,9 +271,9 @@ def _clients(packages: dict[str, SessionPackage]) -> dict[str, Client]:
             purchased_at=timezone.now() - timedelta(days=7),
         )
     clients[CLIENT_EMAIL] = client_for_user(user=user)
-    for email, first_name, last_name in OTHER_CLIENTS:
+    for email, first_name, last_name, phone in OTHER_CLIENTS:
         if email not in clients:
-            clients[email] = client_create(email=email, first_name=first_name, last_name=last_name)
+            clients[email] = client_create(email=email, first_name=first_name, last_name=last_name, phone=phone)
     return clients
 
 
@@ -292,20 +315,128 @@ def _bookings(trainers, session_types, clients) -> int:
     return made
 
 
+def _walk_in_start(now: datetime, day_start: datetime) -> datetime | None:
+    """A quarter hour 20 to 35 minutes before ``now`` (today's midnight at the earliest): a session under way."""
+    start = (now - timedelta(minutes=20)).replace(second=0, microsecond=0)
+    start = max(start - timedelta(minutes=start.minute % 15), day_start)
+    return start if start < now else None
+
+
+def _day_session(
+    *,
+    trainer: Trainer,
+    client: Client,
+    session_type: SessionType,
+    started: bool,
+    package: SessionPackage | None,
+    owner: User,
+    now: datetime,
+) -> Booking | None:
+    """One of today's sessions with ``trainer`` at a free slot of their windows, or None when they have none.
+    A started one is booked as of a moment before it began, so the rules hold as they did then; when no window
+    had it start within the last hour, the owner enters it off the grid, as a walk-in. ``package``: the session
+    is paid by a credit, of this package bought at the desk when the client has none left."""
+    today = studio_date(now)
+    day_start, _ = studio_day_bounds(today, today)
+    if started:
+        # Booked the evening before: every start of the day was still ahead then, and past its notice.
+        booked_at = day_start - timedelta(minutes=session_type.min_notice_minutes + 60)
+        day_starts = available_slots_on_studio_days(
+            trainer=trainer, session_type=session_type, first_day=today, last_day=today, now=booked_at
+        )
+        if not day_starts:
+            return None  # not the trainer's day
+        under_way = [start for start in day_starts if now - timedelta(hours=1) <= start < now]
+        if under_way:
+            start, off_grid, created_by = under_way[-1], False, None
+        else:
+            start, off_grid, created_by = _walk_in_start(now, day_start), True, owner
+            if start is None:
+                return None
+            booked_at = start - timedelta(minutes=5)
+    else:
+        starts = available_slots_on_studio_days(
+            trainer=trainer, session_type=session_type, first_day=today, last_day=today, now=now
+        )
+        if not starts:
+            return None
+        start, off_grid, created_by, booked_at = starts[len(starts) // 3], False, None, now
+    try:
+        # A refused booking takes the pack bought for it back with it.
+        with transaction.atomic():
+            if package is not None and not usable_client_packages(
+                client=client, session_type=session_type, on_date=today
+            ):
+                package_assign(
+                    package=package,
+                    client=client,
+                    payment_method=PaymentMethod.CARD,
+                    amount_paid=package.price,
+                    purchased_at=booked_at,
+                    sold_by=owner,
+                    now=booked_at,
+                )
+            return booking_create(
+                trainer=trainer,
+                client=client,
+                session_type=session_type,
+                start_time=start,
+                created_by=created_by,
+                off_grid=off_grid,
+                now=booked_at,
+                pay_with_credit=package is not None,
+            )
+    except ApplicationError:
+        return None  # a time the rules refuse (the trainer is busy then) is simply not booked in the demo
+
+
+def _day_sessions(session_types, packages, clients, *, now: datetime) -> int:
+    """Today's sessions, made once a day: a day on which the day's clients have a booking is left alone (not
+    any booking: the weeks-ahead bookings of an earlier run may fall on today). A day no trainer works gets none."""
+    today = studio_date(now)
+    day_start, day_end = studio_day_bounds(today, today)
+    emails = [row[0] for row in DAY_SESSIONS]
+    if Booking.objects.filter(client__email__in=emails, start_time__gte=day_start, start_time__lt=day_end).exists():
+        return 0
+    owner = User.objects.get(email=OWNER_EMAIL)
+    busy_today: set[int] = set()
+    made = 0
+    for email, type_name, started, paid_by_credit in DAY_SESSIONS:
+        client, session_type = clients[email], session_types[type_name]
+        # Trainers not yet in today's sessions first, then in id order.
+        for trainer in sorted(offering_trainers(session_type), key=lambda trainer: trainer.pk in busy_today):
+            booking = _day_session(
+                trainer=trainer,
+                client=client,
+                session_type=session_type,
+                started=started,
+                package=packages[DAY_PACKAGE] if paid_by_credit else None,
+                owner=owner,
+                now=now,
+            )
+            if booking is not None:
+                busy_today.add(trainer.pk)
+                made += 1
+                break
+    return made
+
+
 @transaction.atomic
-def demo_studio_fill(studio: Studio) -> None:
+def demo_studio_fill(studio: Studio, *, now: datetime | None = None) -> None:
+    """``now``: the moment whose studio day gets today's sessions."""
     with tenant_context(studio):
         trainers = _trainers()
         session_types = _session_types(trainers)
         packages = _packages(session_types)
         clients = _clients(packages)
         _bookings(trainers, session_types, clients)
+        _day_sessions(session_types, packages, clients, now=now or timezone.now())
 
 
 class Command(BaseCommand):
     help = (
         "Create (once) the demo studio with its trainers, session types, packages, clients and bookings, and a "
-        "platform admin; print the logins."
+        "platform admin; add today's sessions (once a day); print the logins."
     )
 
     def handle(self, *args, **options):
