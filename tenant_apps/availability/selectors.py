@@ -276,15 +276,11 @@ def team_starts(
             for start in slots.candidate_starts(windows[trainer.pk], zone, local_first, local_last, rules)
             if day_start <= start < day_end
         ]
-        forbidden = slots.forbidden_starts(rules, busy[trainer.pk], breaks[trainer.pk])
-        starts_of_forbidden = [interval.start for interval in forbidden]
         found[trainer.pk] = TrainerStarts(
             grid=frozenset(grid),
-            free=[
-                start
-                for start in grid
-                if earliest <= start <= latest and not slots.is_forbidden(start, forbidden, starts_of_forbidden)
-            ],
+            free=slots.free_among(
+                grid, rules=rules, busy=busy[trainer.pk], breaks=breaks[trainer.pk], earliest=earliest, latest=latest
+            ),
         )
     return found
 

@@ -202,6 +202,26 @@ def forbidden_starts(rules: Rules, busy: Iterable[Busy], breaks: Iterable[Interv
     return merged
 
 
+def free_among(
+    grid: Iterable[datetime],
+    *,
+    rules: Rules,
+    busy: Iterable[Busy],
+    breaks: Iterable[Interval],
+    earliest: datetime,
+    latest: datetime,
+) -> list[datetime]:
+    """The starts of ``grid`` (sorted) still bookable: inside [earliest, latest], clear of every booking (with
+    both sides' buffers) and break."""
+    forbidden = forbidden_starts(rules, busy, breaks)
+    starts_of_forbidden = [interval.start for interval in forbidden]
+    return [
+        start
+        for start in grid
+        if earliest <= start <= latest and not is_forbidden(start, forbidden, starts_of_forbidden)
+    ]
+
+
 def is_forbidden(start: datetime, forbidden: list[Interval], starts_of_forbidden: list[datetime]) -> bool:
     index = bisect_right(starts_of_forbidden, start) - 1
     # Merged intervals are disjoint, so only the last one starting at or before ``start`` can hold it.

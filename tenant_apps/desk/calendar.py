@@ -3,8 +3,9 @@ studio's zone. State lives in the query string (?date=&view=&trainer=) so back, 
 
 What the caller may see comes from the API's scoped selectors (booking_list, availability_list, break_list):
 owners and managers every trainer, a trainer their own. The data of any number of trainers and bookings comes in
-a fixed number of queries (trainers, windows, breaks, bookings), and the grid's cells are worked out and
-formatted here, once each: the grid is the page's hot loop, and the template only prints rows of strings.
+a fixed number of queries (trainers, windows, session types, breaks, bookings), and the grid's cells are worked
+out and formatted here, once each: the grid is the page's hot loop, and the template only prints rows of strings.
+A free row links to the booking form only where a session type the trainer offers starts by its grid.
 """
 
 from bisect import bisect_left, bisect_right
@@ -16,7 +17,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -28,14 +29,20 @@ from django.views import View
 from shared_apps.accounts.models import User
 from shared_apps.core.tenancy import studio_date, studio_timezone
 from tenant_apps.availability import slots
-from tenant_apps.availability.selectors import availability_list, break_list, studio_day_bounds
+from tenant_apps.availability.selectors import (
+    availability_list,
+    booking_horizon,
+    break_list,
+    slot_rules,
+    studio_day_bounds,
+)
 from tenant_apps.availability.versions import cached
-from tenant_apps.bookings.models import BookingStatus, PaymentState
+from tenant_apps.bookings.models import ACTIVE_STATUSES, BookingHold, BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.desk.forms import BoundedDateField, within_bounds
-from tenant_apps.trainers.models import Trainer
-from tenant_apps.trainers.selectors import calendar_trainers
+from tenant_apps.trainers.models import SessionType, Trainer
+from tenant_apps.trainers.selectors import calendar_trainers, session_type_list
 
 DAY, WEEK = "day", "week"
 ALL_TRAINERS = "all"
@@ -94,6 +101,9 @@ class Column:
     breaks: list[tuple[slots.Interval, str]] = field(default_factory=list)
     bookings: list[Shown] = field(default_factory=list)
     cancelled: list[Shown] = field(default_factory=list)
+    # The instants a session type the trainer offers may start at by its grid, each with the first such type (by
+    # name): only those free rows link to the booking form, which would refuse any other start.
+    starts: dict[datetime, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -167,7 +177,10 @@ def _kind(column: Column, start: datetime, end: datetime, now: datetime) -> tupl
         if interval.start < end and start < interval.end:
             return "break", f"Break: {escape(reason)}" if reason else "Break"
     if any(interval.start <= start < interval.end for interval in column.windows):
-        return ("free", "") if start >= now else ("past", "")
+        if start < now:
+            return "past", ""
+        # Free, but no session type starts then: plain free time, said in words to a screen reader.
+        return ("free", "") if start in column.starts else ("open", '<span class="visually-hidden">Free</span>')
     return "off", "Not working"
 
 
@@ -202,7 +215,8 @@ def _cells(column: Column, instants: list[datetime], now: datetime, zone: ZoneIn
         if kind[0] == "free":
             start_param, label = urls.start(instants[index])
             cells[index].append(
-                f'<td class="cal-free"><a href="{urls.new}?trainer={column.trainer.pk}&amp;start={start_param}">Book'
+                f'<td class="cal-free"><a href="{urls.new}?trainer={column.trainer.pk}&amp;start={start_param}'
+                f'&amp;session_type={column.starts[instants[index]]}">Book'
                 f'<span class="visually-hidden"> {escape(column.spoken)} at</span> {label}</a></td>'
             )
             index += 1
@@ -274,9 +288,10 @@ def _calendar_url(*, day: date, view: str, trainer: str) -> str:
     return reverse("desk:calendar") + "?" + urlencode({"date": day.isoformat(), "view": view, "trainer": trainer})
 
 
-def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date, last_day: date) -> None:
-    """Each column's windows, breaks and bookings on its day: three queries for every trainer and day shown,
-    through the API's scoped selectors."""
+def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date, last_day: date, now: datetime) -> None:
+    """Each column's windows, breaks, bookings and the starts free for one of the trainer's session types on its
+    day (by the booking service's rules, as of ``now``): five queries for every trainer and day shown, through
+    the API's scoped selectors."""
     ids = sorted({column.trainer.pk for column in columns})
     since, until = studio_day_bounds(first_day, last_day)
     windows: dict[int, list[slots.Window]] = defaultdict(list)
@@ -298,6 +313,25 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
                 on_date=None if is_recurring else on_date,
             )
         )
+    # The active session types each trainer offers, by name (the booking form's order, so the one it preselects).
+    offered: dict[int, list[SessionType]] = defaultdict(list)
+    for session_type in (
+        session_type_list(user=None)
+        .filter(trainers__in=ids)
+        .prefetch_related(None)
+        .annotate(offered_by=F("trainers"))
+        .only(
+            "name",
+            "duration_minutes",
+            "slot_interval_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "min_notice_minutes",
+            "max_advance_days",
+        )
+        .order_by("name", "pk")
+    ):
+        offered[session_type.offered_by].append(session_type)
     breaks: dict[int, list[tuple[slots.Interval, str]]] = defaultdict(list)
     for trainer_id, starts_at, ends_at, reason in (
         break_list(user=user)
@@ -307,7 +341,24 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
     ):
         breaks[trainer_id].append((slots.Interval(starts_at, ends_at), reason))
     bookings: dict[int, list[Shown]] = defaultdict(list)
-    for pk, trainer_id, start, end, status, payment_state, first_name, last_name, email, type_name, color in (
+    # What keeps each trainer from a new session (active bookings and guests' live holds, with their buffers):
+    # the same the booking service checks, so a "Book" link leads to a start it accepts.
+    busy: dict[int, list[slots.Busy]] = defaultdict(list)
+    for (
+        pk,
+        trainer_id,
+        start,
+        end,
+        blocked_from,
+        blocked_until,
+        status,
+        payment_state,
+        first_name,
+        last_name,
+        email,
+        type_name,
+        color,
+    ) in (
         booking_list(user=user)
         .filter(trainer_id__in=ids, start_time__lt=until, end_time__gt=since)
         .order_by("start_time", "pk")
@@ -316,6 +367,8 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
             "trainer_id",
             "start_time",
             "end_time",
+            "blocked_from",
+            "blocked_until",
             "status",
             "payment_state",
             "client__first_name",
@@ -330,8 +383,37 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
         bookings[trainer_id].append(
             Shown(pk, trainer_id, start, end, status, payment_state, client_name, type_name, color)
         )
+        if status in ACTIVE_STATUSES:
+            busy[trainer_id].append(slots.Busy(start, end, blocked_from, blocked_until))
+    for trainer_id, *times in BookingHold.objects.filter(
+        trainer_id__in=ids,
+        confirmed_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        blocked_until__gt=since,
+        blocked_from__lt=until,
+    ).values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until"):
+        busy[trainer_id].append(slots.Busy(*times))
+
+    # Each type's grid worked out once per trainer for all the days shown (by the booking services' own rules),
+    # the first type by name kept for each start.
+    starts: dict[int, dict[datetime, int]] = {}
+    for trainer in {column.trainer.pk: column.trainer for column in columns}.values():
+        trainer_zone = ZoneInfo(trainer.timezone)
+        local_first = since.astimezone(trainer_zone).date()
+        local_last = (until - timedelta(microseconds=1)).astimezone(trainer_zone).date()
+        found = starts[trainer.pk] = {}
+        trainer_breaks = [interval for interval, _reason in breaks[trainer.pk]]
+        for session_type in offered[trainer.pk] if windows[trainer.pk] else ():
+            rules = slot_rules(session_type)
+            earliest, latest = booking_horizon(session_type, now)
+            grid = slots.candidate_starts(windows[trainer.pk], trainer_zone, local_first, local_last, rules)
+            for start in slots.free_among(
+                grid, rules=rules, busy=busy[trainer.pk], breaks=trainer_breaks, earliest=earliest, latest=latest
+            ):
+                found.setdefault(start, session_type.pk)
 
     for column in columns:
+        column.starts = starts[column.trainer.pk]
         trainer_zone = ZoneInfo(column.trainer.timezone)
         day_start, day_end = studio_day_bounds(column.day, column.day)
         local_day = day_start.astimezone(trainer_zone).date()
@@ -470,7 +552,7 @@ class CalendarView(StaffRequiredMixin, View):
                 for trainer in shown
                 for column_day in days
             ]
-        _fill(columns, user=request.user, zone=zone, first_day=first_day, last_day=last_day)
+        _fill(columns, user=request.user, zone=zone, first_day=first_day, last_day=last_day, now=now)
         if view == DAY:
             grids = [
                 _grid(columns=columns, zone=zone, now=now, urls=urls, caption=f"{_spoken(day)} {day:%Y}, by trainer")

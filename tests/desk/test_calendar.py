@@ -2,6 +2,7 @@
 stacked); bookings in words, breaks and off hours labelled; htmx swaps; the URL keeps the state; a fixed number of
 queries whatever the number of trainers and bookings."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role
 from tests.conftest import next_monday
-from tests.factories import ClientFactory, TrainerFactory, UserFactory, WindowFactory
+from tests.factories import ClientFactory, SessionTypeFactory, TrainerFactory, UserFactory, WindowFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,26 @@ def _trainer(studio, name: str, *, windows=(("08:00", "13:00"),), zone: str = "E
             for start, end in windows:
                 WindowFactory(trainer=trainer, day_of_week=day, start_time=start, end_time=end)
     return trainer
+
+
+def _quoted(start: datetime) -> str:
+    """A start as a calendar link's ?start=: ISO 8601 in the studio's zone, percent-encoded."""
+    return start.astimezone(LONDON).isoformat().replace("+", "%2B").replace(":", "%3A")
+
+
+# A free time's link: the trainer, the start, the session type preselected, and the time it says.
+BOOK_LINK = re.compile(
+    r'<a href="(/desk/bookings/new/\?trainer=(\d+)&amp;start=[^"&]+&amp;session_type=(\d+))">'
+    r'Book<span class="visually-hidden"> ([^<]+) at</span> (\d\d:\d\d)</a>'
+)
+
+
+def _book_links(html: str) -> dict[tuple[str, str], tuple[str, int]]:
+    """(spoken column, time) → (the link, the session type it preselects)."""
+    return {
+        (spoken, label): (href.replace("&amp;", "&"), int(session_type))
+        for href, _trainer, session_type, spoken, label in BOOK_LINK.findall(html)
+    }
 
 
 def _book(studio, *, trainer, session_type, start, owner, first_name="Cleo", status=None):
@@ -167,7 +188,7 @@ def test_breaks_and_time_outside_the_hours_are_labelled_and_free_times_lead_to_t
 ):
     from tenant_apps.availability.models import TrainerBreak
 
-    trainer, _session_type = schedule_a
+    trainer, session_type = schedule_a
     _trainer(studio_a, "Otto")  # 08:00-13:00: the grid runs from 08:00, before Tess's 09:00
     day = next_monday()
     with tenant_context(studio_a):
@@ -175,8 +196,98 @@ def test_breaks_and_time_outside_the_hours_are_labelled_and_free_times_lead_to_t
     html = _browser(studio_a, owner_a).get(f"/desk/calendar/?date={day}").content.decode()
     assert '<td class="cal-off" rowspan="4">Not working</td>' in html  # Tess, 08:00-09:00
     assert '<td class="cal-break" rowspan="2">Break: Dentist</td>' in html
-    start = _at(day, 9, 15).astimezone(LONDON).isoformat().replace("+", "%2B").replace(":", "%3A")
-    assert f'href="/desk/bookings/new/?trainer={trainer.pk}&amp;start={start}">Book' in html
+    start = _quoted(_at(day, 10))
+    assert (
+        f'href="/desk/bookings/new/?trainer={trainer.pk}&amp;start={start}&amp;session_type={session_type.pk}">Book'
+        in html
+    )
+
+
+def test_only_the_starts_of_a_session_types_grid_link_to_the_booking_form(studio_a, schedule_a, owner_a):
+    """PT 60 starts every hour from 09:00 (09:00-12:00): 09:00, 10:00 and 11:00 link, with the type preselected;
+    09:15 and 11:30 are free time the form would refuse, so they don't. A trainer who offers no type gets none."""
+    trainer, session_type = schedule_a
+    _trainer(studio_a, "Otto")
+    day = next_monday()
+    html = _browser(studio_a, owner_a).get(f"/desk/calendar/?date={day}").content.decode()
+    links = _book_links(html)
+    assert sorted(label for spoken, label in links if spoken == "Tess Trainer") == ["09:00", "10:00", "11:00"]
+    assert {session_type_id for _href, session_type_id in links.values()} == {session_type.pk}
+    start = _quoted(_at(day, 9))
+    assert (
+        f'href="/desk/bookings/new/?trainer={trainer.pk}&amp;start={start}&amp;session_type={session_type.pk}"' in html
+    )
+    assert f"start={_quoted(_at(day, 9, 15))}" not in html
+    assert not [spoken for spoken, _label in links if spoken == "Otto Coach"]
+    # The rows between say they are free in words, not by colour.
+    assert '<td class="cal-open" rowspan="3"><span class="visually-hidden">Free</span></td>' in html
+
+
+def test_a_free_time_links_to_the_first_session_type_by_name_that_starts_then(studio_a, schedule_a, owner_a):
+    """PT 60 (hourly) and Quick 30 (every 30 minutes): 09:00 suits both and preselects PT 60 (first by name),
+    09:30 and 11:30 only Quick 30; a week shows the same on each day."""
+    trainer, pt_60 = schedule_a
+    with tenant_context(studio_a):
+        quick = SessionTypeFactory(name="Quick 30", duration_minutes=30, trainers=[trainer])
+        SessionTypeFactory(name="Gone 15", duration_minutes=15, trainers=[trainer], is_active=False)
+    day = next_monday()
+    browser = _browser(studio_a, owner_a)
+    links = _book_links(browser.get(f"/desk/calendar/?date={day}").content.decode())
+    chosen = {label: session_type_id for (_spoken, label), (_href, session_type_id) in links.items()}
+    assert chosen == {
+        "09:00": pt_60.pk,
+        "09:30": quick.pk,
+        "10:00": pt_60.pk,
+        "10:30": quick.pk,
+        "11:00": pt_60.pk,
+        "11:30": quick.pk,
+    }
+    week = _book_links(browser.get(f"/desk/calendar/?view=week&trainer={trainer.pk}&date={day}").content.decode())
+    assert len(week) == 7 * 6
+    sunday = day + timedelta(days=6)
+    assert week[(f"Tess Trainer on Sunday {sunday.day} {sunday:%B}", "09:30")][1] == quick.pk
+
+
+@pytest.mark.parametrize("label", ["10:00", "10:30"])
+def test_following_a_free_times_link_and_sending_the_form_books_it(studio_a, schedule_a, owner_a, label):
+    """The front desk's first click works: the form the link opens, sent as it comes with a client chosen, books
+    the trainer at that time with the type the link named (10:30 is Quick 30's alone: PT 60 would be refused)."""
+    from tenant_apps.bookings.models import Booking
+
+    trainer, _pt_60 = schedule_a
+    with tenant_context(studio_a):
+        quick = SessionTypeFactory(name="Quick 30", duration_minutes=30, trainers=[trainer])
+        client = ClientFactory(first_name="Fay", last_name="First")
+    day = next_monday()
+    browser = _browser(studio_a, owner_a)
+    links = _book_links(browser.get(f"/desk/calendar/?date={day}").content.decode())
+    href, session_type_id = links[("Tess Trainer", label)]
+
+    form = browser.get(f"{href}&client={client.pk}")
+
+    assert form.status_code == 200
+    html = form.content.decode()
+    chooser = html[html.index('<select name="session_type"') :]
+    assert re.search(rf'<option value="{session_type_id}" selected>', chooser[: chooser.index("</select>")])
+    hour, minute = map(int, label.split(":"))
+    start = _at(day, hour, minute)
+    assert f'value="{start.astimezone(LONDON):%Y-%m-%dT%H:%M}"' in html
+    data = {
+        "client": client.pk,
+        "trainer": trainer.pk,
+        "session_type": session_type_id,
+        "start": f"{start.astimezone(LONDON):%Y-%m-%dT%H:%M}",
+        "payment": "unpaid",
+        "notes": "",
+    }
+    response = browser.post("/desk/bookings/new/", data)
+
+    assert response.status_code == 302, response.content.decode()
+    with tenant_context(studio_a):
+        booking = Booking.objects.get(client=client)
+    assert response["Location"] == f"/desk/bookings/{booking.pk}/"
+    assert (booking.trainer_id, booking.start_time) == (trainer.pk, start)
+    assert booking.session_type_id == (quick.pk if label == "10:30" else _pt_60.pk)
 
 
 def test_htmx_gets_the_calendar_alone_and_the_page_varies_on_it(studio_a, schedule_a, owner_a):
@@ -307,3 +418,36 @@ def test_a_cached_calendar_shows_every_change_at_once(studio_a, schedule_a, owne
     with tenant_context(studio_a):
         booking_cancel(booking=booking, actor=owner_a)
     assert "(cancelled)" in browser.get(path).content.decode()
+
+
+def test_a_book_link_is_only_offered_where_the_booking_service_would_accept_the_start(studio_a, schedule_a, owner_a):
+    """Grid starts that a booking's buffers, a guest's live hold or the type's notice rule out are not links: the
+    calendar asks the same rules as the service."""
+    from tenant_apps.bookings.holds import hold_create
+
+    trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        session_type.buffer_after_minutes = 30
+        session_type.save()
+    day = next_monday()
+    _book(studio_a, trainer=trainer, session_type=session_type, start=_at(day, 10), owner=owner_a)
+    with tenant_context(studio_a):
+        hold_create(
+            trainer=trainer,
+            session_type=session_type,
+            start_time=_at(day + timedelta(days=1), 9),
+            first_name="Gina",
+            email="gina@example.com",
+            phone="07911 123456",
+            client_address="198.51.100.7",
+        )
+    page = _browser(studio_a, owner_a).get(f"/desk/calendar/?view=week&trainer={trainer.pk}&date={day}").content
+    html = page.decode()
+
+    def offered(moment) -> bool:
+        return f"start={_quoted(moment)}&amp;" in html
+
+    assert not offered(_at(day, 11))  # inside the 10:00 session's 30 minutes after
+    assert not offered(_at(day, 9))  # its buffer would reach into the 10:00 session
+    assert not offered(_at(day + timedelta(days=1), 9))  # a guest holds it
+    assert offered(_at(day + timedelta(days=1), 11)) and offered(_at(day + timedelta(days=2), 9))
