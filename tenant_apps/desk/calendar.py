@@ -20,6 +20,7 @@ from django import forms
 from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -479,11 +480,26 @@ class CalendarView(StaffRequiredMixin, View):
         # starts, when a free row turns past.
         next_row = now + (-(now - datetime.min.replace(tzinfo=UTC)) % ROW)
         key = f"desk-calendar:{view}:{day}:{trainer_param}:{','.join(str(t.pk) for t in shown)}:{next_row:%Y%m%d%H%M}"
-        context["grids"] = cached(
-            key,
-            lambda: self.grids(
-                request, zone=zone, now=next_row, day=day, view=view, shown=shown, trainer_param=trainer_param
-            ),
+        # Cached as the HTML the grids' template makes of them: a hit is one string, not objects to unpickle and
+        # a template to run. Rendered by our template (autoescaped), so safe to print as it is.
+        context["grids_html"] = mark_safe(  # noqa: S308
+            cached(
+                key,
+                lambda: render_to_string(
+                    "desk/calendar/_grids.html",
+                    {
+                        "grids": self.grids(
+                            request,
+                            zone=zone,
+                            now=next_row,
+                            day=day,
+                            view=view,
+                            shown=shown,
+                            trainer_param=trainer_param,
+                        )
+                    },
+                ),
+            )
         )
         first_day, last_day = context["first_day"], context["last_day"]
         context["own_zone_note"] = _own_zone_note(request.user, shown, zone, first_day, last_day)
