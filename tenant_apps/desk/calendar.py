@@ -281,6 +281,13 @@ def _grid(*, columns: list[Column], zone: ZoneInfo, now: datetime, urls: Urls, c
     return Grid(caption=caption, heading=heading, columns=columns, rows=rows, cancelled=cancelled)
 
 
+def _html_cached(key: str, render) -> str:
+    """``cached(key, render)``, refusing anything but a string under the key (an entry another release left):
+    the page prints it as HTML."""
+    html = cached(key, render)
+    return html if isinstance(html, str) else render()
+
+
 def _spoken(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
@@ -333,10 +340,21 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
         .order_by("name", "pk")
     ):
         offered[session_type.offered_by].append(session_type)
+    # A session starting on the days shown, with its buffers, reaches past them: what may keep the trainer from
+    # it is looked up that much wider (as the booking service's day_span does), what is shown stays the days'.
+    reach = max(
+        (
+            timedelta(minutes=session_type.duration_minutes + session_type.buffer_before_minutes)
+            + timedelta(minutes=session_type.buffer_after_minutes)
+            for types in offered.values()
+            for session_type in types
+        ),
+        default=timedelta(0),
+    ) + timedelta(days=1)
     breaks: dict[int, list[tuple[slots.Interval, str]]] = defaultdict(list)
     for trainer_id, starts_at, ends_at, reason in (
         break_list(user=user)
-        .filter(trainer_id__in=ids, ends_at__gt=since, starts_at__lt=until)
+        .filter(trainer_id__in=ids, ends_at__gt=since - reach, starts_at__lt=until + reach)
         .order_by("starts_at")
         .values_list("trainer_id", "starts_at", "ends_at", "reason")
     ):
@@ -361,7 +379,7 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
         color,
     ) in (
         booking_list(user=user)
-        .filter(trainer_id__in=ids, start_time__lt=until, end_time__gt=since)
+        .filter(trainer_id__in=ids, start_time__lt=until + reach, end_time__gt=since - reach)
         .order_by("start_time", "pk")
         .values_list(
             "pk",
@@ -390,8 +408,8 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
         trainer_id__in=ids,
         confirmed_at__isnull=True,
         expires_at__gt=timezone.now(),
-        blocked_until__gt=since,
-        blocked_from__lt=until,
+        blocked_until__gt=since - reach,
+        blocked_from__lt=until + reach,
     ).values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until"):
         busy[trainer_id].append(slots.Busy(*times))
 
@@ -406,7 +424,9 @@ def _fill(columns: list[Column], *, user: User, zone: ZoneInfo, first_day: date,
         trainer_breaks = [interval for interval, _reason in breaks[trainer.pk]]
         for session_type in offered[trainer.pk] if windows[trainer.pk] else ():
             rules = slot_rules(session_type)
-            earliest, latest = booking_horizon(session_type, now)
+            # The earliest as of the next row (the grid's "now", conservative), the latest as of now.
+            earliest = booking_horizon(session_type, now)[0]
+            latest = booking_horizon(session_type, timezone.now())[1]
             grid = slots.candidate_starts(windows[trainer.pk], trainer_zone, local_first, local_last, rules)
             for start in slots.free_among(
                 grid, rules=rules, busy=busy[trainer.pk], breaks=trainer_breaks, earliest=earliest, latest=latest
@@ -479,11 +499,14 @@ class CalendarView(StaffRequiredMixin, View):
         # under the studio's calendar version (every booking, break, window, client... bumps it) until the next row
         # starts, when a free row turns past.
         next_row = now + (-(now - datetime.min.replace(tzinfo=UTC)) % ROW)
-        key = f"desk-calendar:{view}:{day}:{trainer_param}:{','.join(str(t.pk) for t in shown)}:{next_row:%Y%m%d%H%M}"
+        # The HTML depends on the caller only through the trainers shown: the scoped selectors give a trainer what
+        # the owner sees of that trainer. The studio's zone is in it (its days and rows).
+        shown_ids = ",".join(str(trainer.pk) for trainer in shown)
+        key = f"desk-calendar-html:{zone.key}:{view}:{day}:{trainer_param}:{shown_ids}:{next_row:%Y%m%d%H%M}"
         # Cached as the HTML the grids' template makes of them: a hit is one string, not objects to unpickle and
         # a template to run. Rendered by our template (autoescaped), so safe to print as it is.
         context["grids_html"] = mark_safe(  # noqa: S308
-            cached(
+            _html_cached(
                 key,
                 lambda: render_to_string(
                     "desk/calendar/_grids.html",

@@ -451,3 +451,18 @@ def test_a_book_link_is_only_offered_where_the_booking_service_would_accept_the_
     assert not offered(_at(day, 9))  # its buffer would reach into the 10:00 session
     assert not offered(_at(day + timedelta(days=1), 9))  # a guest holds it
     assert offered(_at(day + timedelta(days=1), 11)) and offered(_at(day + timedelta(days=2), 9))
+
+
+def test_no_book_link_inside_the_session_types_notice(studio_a, schedule_a, owner_a):
+    """With two days' notice, tomorrow's times are all inside it (no link), while a day two weeks ahead has its
+    09:00 offered."""
+    _trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        session_type.min_notice_minutes = 2 * 24 * 60
+        session_type.save()
+    tomorrow = datetime.now(LONDON).date() + timedelta(days=1)
+    html = _browser(studio_a, owner_a).get(f"/desk/calendar/?date={tomorrow}").content.decode()
+    assert "Book<span" not in html  # every window time of tomorrow is inside the notice
+    far = next_monday() + timedelta(days=7)
+    html = _browser(studio_a, owner_a).get(f"/desk/calendar/?date={far}").content.decode()
+    assert f"start={_quoted(_at(far, 9))}&amp;" in html
