@@ -3,6 +3,7 @@ version (versions.py). Bookings, holds and clients are named by string: availabi
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from shared_apps.core.signals import calendar_data_changed
 from tenant_apps.availability.models import AvailabilitySlot, TrainerBreak
 from tenant_apps.availability.versions import calendar_changed
 from tenant_apps.trainers.models import SessionType, Trainer
@@ -28,3 +29,4 @@ def connect() -> None:
         post_save.connect(_changed, sender=sender, dispatch_uid=f"availability-version-save-{sender}")
         post_delete.connect(_changed, sender=sender, dispatch_uid=f"availability-version-delete-{sender}")
     m2m_changed.connect(_changed, sender=SessionType.trainers.through, dispatch_uid="availability-version-offers")
+    calendar_data_changed.connect(_changed, dispatch_uid="availability-version-bulk")

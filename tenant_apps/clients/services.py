@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, error_body, full_clean_or_fail
+from shared_apps.core.signals import calendar_data_changed
 from shared_apps.core.tasks import queue_task_on_commit
 from tenant_apps.clients import csv_io
 from tenant_apps.clients.models import Client, ClientImport, ClientNote, ImportStatus
@@ -288,6 +289,8 @@ def _import_write(plan: _ImportPlan) -> None:
         with transaction.atomic():
             Client.objects.bulk_create(plan.to_create, batch_size=IMPORT_BATCH)
             Client.objects.bulk_update(plan.to_update, IMPORT_FIELDS, batch_size=IMPORT_BATCH)
+            if plan.to_update:  # names the desk's calendar shows may have changed, with no model signal sent
+                calendar_data_changed.send(sender=Client)
     except IntegrityError as error:
         # Someone added one of these emails while the file was being read.
         raise ImportRefused("Some emails were added meanwhile; import the file again.") from error

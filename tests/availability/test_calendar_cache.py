@@ -210,3 +210,14 @@ def test_a_trainer_in_another_zone_shows_on_the_studios_days(studio_a, trainer_a
     monday = next_monday()
     page = browser.get(f"/book/?type={session_type.pk}&trainer={tokyo.pk}&week={monday}").content.decode()
     assert _offered(page, sunday_evening), re.findall(INSTANT, page)
+
+
+def test_a_client_import_that_renames_clients_starts_a_new_calendar_version(studio_a):
+    """The import writes in bulk (no model signals): it says so itself, and the desk's calendar shows the names."""
+    from tenant_apps.clients.services import client_import_csv
+
+    with tenant_context(studio_a):
+        ClientFactory(email="rita@example.com", first_name="Rita")
+        before = calendar_version()
+        client_import_csv(content=b"email,first_name\nrita@example.com,Rosa\n")
+        assert calendar_version() != before
