@@ -64,6 +64,7 @@ TENANT_APPS = [
     "tenant_apps.clients",
     "tenant_apps.packages",
     "tenant_apps.bookings",
+    "tenant_apps.notifications",
     "tenant_apps.site",
     "tenant_apps.desk",
     # {% htmx_script %} (its bundled htmx) and request.htmx on the booking pages.
@@ -196,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
     "clients-import-sweep": {"task": "clients.import_sweep_all_studios", "schedule": 5 * 60},
     # Guests' slot holds that expired (they stopped blocking already) are deleted, with the guest's details.
     "bookings-holds-cleanup": {"task": "bookings.holds_cleanup_all_studios", "schedule": 60 * 60},
+    # The outbox: what is due (reminders, mails whose queueing failed) or stuck in sending goes out.
+    "notifications-send-due": {"task": "notifications.send_due_all_studios", "schedule": 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A client CSV larger than this is imported by Celery (202 and a job to poll) instead of within the request.

@@ -1,12 +1,14 @@
 """Mails to people, rendered in the studio's theme and signed with the studio's name (white-label)."""
 
 from email.utils import formataddr
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template import engines
+from django.utils import timezone
 
 from shared_apps.core.tasks import queue_task_on_commit, send_email
-from shared_apps.core.tenancy import current_studio
+from shared_apps.core.tenancy import current_studio, studio_timezone
 
 
 def sender_name() -> str:
@@ -16,7 +18,11 @@ def sender_name() -> str:
 
 def _render(name: str, context: dict) -> str:
     # The "text" engine doesn't HTML-escape: "Rock & Roll" stays "Rock & Roll" in a plain-text mail.
-    return engines["text"].get_template(name).render(context)
+    # Times are shown in the zone the mail names (``zone``), else the studio's: the date filter converts an aware
+    # time to the active zone, which outside a page is UTC (an hour off all summer in London).
+    zone = context.get("zone") or (studio_timezone() if current_studio() is not None else None)
+    with timezone.override(ZoneInfo(zone) if zone else None):
+        return engines["text"].get_template(name).render(context)
 
 
 def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:

@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from shared_apps.accounts.models import Role, User
 from shared_apps.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
-from shared_apps.core.mail import send_mail_on_commit
 from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import slots
 from tenant_apps.availability.selectors import (
@@ -56,8 +55,8 @@ from tenant_apps.bookings.models import (
     CancelledBy,
     PaymentState,
 )
-from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.clients.models import Client
+from tenant_apps.notifications.services import booking_notifications_write
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.services import (
     NoCreditsLeft,
@@ -284,21 +283,10 @@ def _record(booking: Booking, kind: str, *, actor: User | None, **fields) -> Boo
     return BookingEvent.objects.create(booking=booking, kind=kind, actor=actor, **fields)
 
 
-def _notify_client(booking: Booking, template: str, **extra) -> bool:
-    """Queue a mail to the client (sent once the transaction commits); True when one was queued."""
-    zone = ZoneInfo(booking.trainer.timezone)
-    send_mail_on_commit(
-        template=template,
-        to=booking.client.email,
-        context={
-            "booking": booking,
-            "local_start": booking.start_time.astimezone(zone),
-            "zone": zone.key,
-            # The client manages the booking from the mail, without signing in (tokens.py).
-            "manage_url": booking_manage_url(booking),
-            **extra,
-        },
-    )
+def _notify_client(booking: Booking, event: str, **extra) -> bool:
+    """Write the client's message for ``event`` (and move the reminders) into the outbox, in this transaction;
+    it is sent once the transaction commits. True when one was written."""
+    booking_notifications_write(booking=booking, event=event, **extra)
     return True
 
 

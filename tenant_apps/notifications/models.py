@@ -1,0 +1,69 @@
+"""The outbox: one row per message, written in the transaction of the change it tells about, sent by Celery."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class Kind(models.TextChoices):
+    BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
+    BOOKING_REQUESTED = "booking_requested", "Booking requested"
+    BOOKING_RESCHEDULED = "booking_rescheduled", "Booking rescheduled"
+    BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+    REMINDER_24H = "reminder_24h", "Reminder, 24 hours before"
+    REMINDER_1H = "reminder_1h", "Reminder, 1 hour before"
+    STAFF_BOOKING_NEW = "staff_booking_new", "New booking (staff)"
+    STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Booking cancelled (staff)"
+
+
+REMINDER_KINDS = (Kind.REMINDER_24H, Kind.REMINDER_1H)
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Notification(models.Model):
+    """A message to a client or a staff member. Rendered when it is sent, from the booking as it is then."""
+
+    recipient_email = models.EmailField(max_length=254)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    # What the current booking can't say any more at send time (the trainer before a move).
+    details = models.JSONField(default=dict, blank=True)
+    send_after = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["send_after", "id"]
+        indexes = [
+            # The sweep: what is pending and due, or stuck in sending.
+            models.Index(fields=["status", "send_after"], name="notification_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_email} ({self.status})"

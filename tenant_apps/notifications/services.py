@@ -1,0 +1,212 @@
+"""The outbox. A booking's messages are rows written in the booking's own transaction; Celery sends them after
+commit, and a sweep every minute sends what is due (reminders) or was never queued (the broker was down).
+
+Reminders (``reminder_24h`` at the start minus 24 h, ``reminder_1h`` at the start minus 1 h, both in real time,
+so a DST change in between doesn't move them) are written for confirmed bookings only, and only when they
+would go out at least 2 hours (24 h reminder) or 15 minutes (1 h reminder) from now: a booking made 3 hours
+ahead gets the 1 h reminder only, one made 20 minutes ahead none, so no reminder arrives right after the
+confirmation or after the session. A reschedule cancels the pending reminders and writes new ones for the new
+time; a cancellation cancels them; at send time a reminder whose booking is no longer confirmed, or has
+started, is cancelled rather than sent.
+
+Messages are rendered when they are sent, from the booking as it is then (its time, its trainer, a manage link
+of the current link version), never from what it was when the row was written.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from email.utils import formataddr
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template import engines
+from django.utils import timezone
+
+from shared_apps.core.mail import sender_name
+from shared_apps.core.tasks import queue_task_on_commit
+from shared_apps.core.tenancy import current_studio
+
+# A helper, not the bookings services: the manage link is signed with the booking's current link version,
+# which only send time knows (links revoked since the row was written must not go out).
+from tenant_apps.bookings.tokens import booking_manage_url
+from tenant_apps.notifications.models import REMINDER_KINDS, Channel, Kind, Notification, Status
+
+logger = logging.getLogger(__name__)
+
+# The event a booking service reports → the client's message for it.
+CLIENT_MESSAGES = {
+    "booking_confirmed": Kind.BOOKING_CONFIRMED,
+    "booking_requested": Kind.BOOKING_REQUESTED,
+    "booking_rescheduled": Kind.BOOKING_RESCHEDULED,
+    "booking_cancelled": Kind.BOOKING_CANCELLED,
+}
+# (kind, how long before the start, the least time from now it may be written for)
+REMINDERS = (
+    (Kind.REMINDER_24H, timedelta(hours=24), timedelta(hours=2)),
+    (Kind.REMINDER_1H, timedelta(hours=1), timedelta(minutes=15)),
+)
+MAX_ATTEMPTS = 5
+# A row claimed this long ago and still "sending" lost its worker; the sweep claims it again.
+STUCK_AFTER = timedelta(minutes=10)
+SWEEP_BATCH = 500
+TEMPLATES = {Kind.REMINDER_24H: "booking_reminder", Kind.REMINDER_1H: "booking_reminder"}
+
+
+def _reminders_cancel(booking) -> int:
+    return Notification.objects.filter(booking=booking, kind__in=REMINDER_KINDS, status=Status.PENDING).update(
+        status=Status.CANCELLED, updated=timezone.now()
+    )
+
+
+def _reminders_write(booking, *, now: datetime) -> list[Notification]:
+    rows = []
+    for kind, lead, least in REMINDERS:
+        send_after = booking.start_time - lead
+        if send_after >= now + least:
+            rows.append(
+                Notification(
+                    recipient_email=booking.client.email,
+                    client=booking.client,
+                    kind=kind,
+                    booking=booking,
+                    send_after=send_after,
+                )
+            )
+    return Notification.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def booking_notifications_write(
+    *, booking, event: str, previous_trainer=None, now: datetime | None = None
+) -> list[Notification]:
+    """Write the client's message for ``event`` (a key of CLIENT_MESSAGES) and move the reminders, in the
+    caller's transaction; the message is queued for sending once it commits. Reminder rule: the module's
+    docstring. ``previous_trainer``: the trainer before a reschedule that changed it."""
+    now = now or timezone.now()
+    details = {"previous_trainer_name": previous_trainer.display_name} if previous_trainer is not None else {}
+    message = Notification.objects.create(
+        recipient_email=booking.client.email,
+        client=booking.client,
+        channel=Channel.EMAIL,
+        kind=CLIENT_MESSAGES[event],
+        booking=booking,
+        details=details,
+        send_after=now,
+    )
+    if event in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
+        _reminders_cancel(booking)
+    reminders = []
+    if event != "booking_cancelled" and booking.status == "confirmed":
+        reminders = _reminders_write(booking, now=now)
+    # Imported here: the tasks module imports this one.
+    from tenant_apps.notifications.tasks import send_notification
+
+    # Only the message due now; reminders hours away are left to the sweep (no eta/countdown in the broker).
+    queue_task_on_commit(send_notification, notification_id=message.pk)
+    return [message, *reminders]
+
+
+def _render(name: str, context: dict) -> str:
+    # The "text" engine doesn't HTML-escape: "Rock & Roll" stays "Rock & Roll" in a plain-text mail.
+    return engines["text"].get_template(name).render(context)
+
+
+def _email(notification: Notification) -> EmailMultiAlternatives:
+    booking = notification.booking
+    # The booking mails' zone: the trainer's (the studio's unless the trainer set another), with its name.
+    zone = ZoneInfo(booking.trainer.timezone)
+    previous_trainer_name = notification.details.get("previous_trainer_name")
+    context = {
+        "studio": current_studio(),
+        "sender_name": sender_name(),
+        "kind": notification.kind,
+        "booking": booking,
+        "local_start": booking.start_time.astimezone(zone),
+        "zone": zone.key,
+        "manage_url": booking_manage_url(booking),
+        "previous_trainer": {"display_name": previous_trainer_name} if previous_trainer_name else None,
+    }
+    template = TEMPLATES.get(notification.kind, notification.kind)
+    # The date filter shows an aware time in the active zone (UTC in a worker), whatever zone it carries.
+    with timezone.override(zone):
+        subject = " ".join(_render(f"emails/{template}_subject.txt", context).split())
+        body = _render(f"emails/{template}.txt", context)
+    return EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
+        to=[notification.recipient_email],
+    )
+
+
+def _is_obsolete(notification: Notification, *, now: datetime) -> bool:
+    booking = notification.booking
+    if booking is None:
+        return True
+    return notification.kind in REMINDER_KINDS and (booking.status != "confirmed" or booking.start_time <= now)
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
+    """Send one message if it is due (or stuck in sending); the status it ends in, None when not claimed.
+
+    The claim is one conditional UPDATE (pending and due → sending): of two workers, or a worker and the
+    sweep, only the one whose update changed the row sends. A failure puts it back to pending with a later
+    ``send_after`` (1, 2, 4, 8 minutes); the fifth failure marks it failed. A worker killed between the ESP
+    accepting and the row becoming sent leaves it in sending, claimed again after STUCK_AFTER: that one can go
+    twice (the provider id isn't recorded before sending yet).
+    """
+    now = now or timezone.now()
+    claimed = (
+        Notification.objects.filter(pk=notification_id)
+        .filter(Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER))
+        .update(status=Status.SENDING, updated=now)
+    )
+    if not claimed:
+        return None
+    notification = Notification.objects.select_related(
+        "booking__trainer", "booking__client", "booking__session_type", "booking__client_package__package"
+    ).get(pk=notification_id)
+    if _is_obsolete(notification, now=now):
+        Notification.objects.filter(pk=notification_id).update(status=Status.CANCELLED, updated=timezone.now())
+        return Status.CANCELLED
+    try:
+        email = _email(notification)
+        email.send()
+    except Exception as error:  # any ESP or rendering failure: retried by the row, not lost
+        logger.warning("Notification %s not sent", notification_id, exc_info=True)
+        attempts = notification.attempts + 1
+        Notification.objects.filter(pk=notification_id).update(
+            status=Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING,
+            attempts=attempts,
+            send_after=now + timedelta(minutes=2 ** (attempts - 1)),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            updated=timezone.now(),
+        )
+        return Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING
+    status = getattr(email, "anymail_status", None)
+    sent_at = timezone.now()
+    Notification.objects.filter(pk=notification_id).update(
+        status=Status.SENT,
+        attempts=notification.attempts + 1,
+        provider_message_id=(getattr(status, "message_id", None) or "")[:255],
+        sent_at=sent_at,
+        updated=sent_at,
+    )
+    return Status.SENT
+
+
+def notifications_send_due(*, now: datetime | None = None) -> int:
+    """Send the current studio's messages that are due, or stuck in sending; how many were sent. Safe to run
+    twice at once: each row is claimed by ``notification_send``."""
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER)
+        )
+        .order_by("send_after", "id")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    return sum(notification_send(notification_id=pk, now=now) == Status.SENT for pk in ids)

@@ -1,0 +1,39 @@
+"""Sending the outbox, per studio: beat queues the fan-out in the public schema every minute, which queues one
+sweep per studio schema (tenant-schemas-celery runs each in the schema it was queued from)."""
+
+from celery import shared_task
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, get_tenant_model
+
+from shared_apps.core.tasks import queue_in_every_studio
+from shared_apps.core.tenancy import current_studio
+from tenant_apps.notifications.services import notification_send, notifications_send_due
+
+
+def _check_studio_schema(name: str) -> None:
+    if connection.schema_name == get_public_schema_name():
+        raise RuntimeError(f"{name} runs in a studio's schema; queue it inside schema_context")
+    if current_studio() is None:
+        # Run in the queueing process (eager: tests, benchmarks), the worker keeps the schema-only tenant that
+        # schema_context set; mails need the studio itself (its name, its theme, its domain).
+        connection.set_tenant(get_tenant_model().objects.get(schema_name=connection.schema_name))
+
+
+@shared_task(name="notifications.send")
+def send_notification(*, notification_id: int) -> str | None:
+    """Send one message queued after its transaction committed; no retry of its own (the row retries)."""
+    _check_studio_schema("notifications.send")
+    return notification_send(notification_id=notification_id)
+
+
+@shared_task(name="notifications.send_due")
+def send_due() -> int:
+    """Send the current studio's due messages (reminders, and any whose queueing failed)."""
+    _check_studio_schema("notifications.send_due")
+    return notifications_send_due()
+
+
+@shared_task(name="notifications.send_due_all_studios")
+def send_due_all_studios() -> int:
+    """Queue ``send_due`` once per studio; beat runs it every minute."""
+    return queue_in_every_studio(send_due)

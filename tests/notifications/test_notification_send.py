@@ -1,0 +1,230 @@
+"""Sending the outbox: rendered at send time from the booking as it is then, claimed so that nothing goes twice
+(two sweeps at once, a broker that was down at booking time), retried with backoff, reminders in the studio's
+zone across a DST change."""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from shared_apps.accounts.models import Role, User
+from tenant_apps.availability.models import AvailabilitySlot
+from tenant_apps.bookings import services
+from tenant_apps.bookings.models import Booking, BookingEvent
+from tenant_apps.clients.models import Client
+from tenant_apps.notifications.models import Notification
+from tenant_apps.notifications.services import MAX_ATTEMPTS, notification_send, notifications_send_due
+from tenant_apps.trainers.models import SessionType, Trainer
+from tests.conftest import next_monday, run_committed, run_in_threads
+from tests.notifications.conftest import rows
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+
+
+def reminder(studio, booking, kind="reminder_24h") -> Notification:
+    with tenant_context(studio):
+        return Notification.objects.get(booking=booking, kind=kind, status="pending")
+
+
+def test_a_reminder_is_rendered_from_the_booking_as_it_is_at_send_time(studio_a, make_booking, owner_a):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        # Moved behind the outbox's back: the reminder still tells the current time.
+        Booking.objects.filter(pk=booking.pk).update(
+            **{
+                field: getattr(booking, field) + timedelta(hours=1)
+                for field in ("start_time", "end_time", "blocked_from", "blocked_until")
+            }
+        )
+
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "sent"
+
+    [message] = mail.outbox
+    assert message.subject.startswith("Reminder: PT 60 on ") and message.subject.endswith(", 11:00")
+    assert "11:00 (Europe/London)" in message.body and "/b/" in message.body
+    assert message.from_email == "Alpha Strength <no-reply@localhost>"
+
+
+def test_a_reminder_is_not_sent_before_it_is_due(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+
+    with tenant_context(studio_a):
+        assert notification_send(notification_id=row.pk, now=row.send_after - timedelta(seconds=1)) is None
+
+    assert mail.outbox == []
+    assert rows(studio_a, booking, pk=row.pk)[0][1] == "pending"
+
+
+@pytest.mark.parametrize("status", ["cancelled", "completed", "no_show"])
+def test_a_reminder_of_a_booking_no_longer_confirmed_is_cancelled_not_sent(studio_a, make_booking, status):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        # A status change that didn't go through the outbox (the pending reminder is still there).
+        Booking.objects.filter(pk=booking.pk).update(status=status)
+
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "cancelled"
+
+    assert mail.outbox == []
+    assert rows(studio_a, booking, pk=row.pk)[0][1] == "cancelled"
+
+
+def test_a_failing_send_is_retried_later_then_marked_failed(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    now = row.send_after
+    with tenant_context(studio_a), mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError):
+        assert notification_send(notification_id=row.pk, now=now) == "pending"
+        row.refresh_from_db()
+        assert (row.attempts, row.send_after, row.last_error) == (1, now + timedelta(minutes=1), "OSError: ")
+        # Not due again before the backoff has passed.
+        assert notification_send(notification_id=row.pk, now=now + timedelta(seconds=30)) is None
+        for _attempt in range(MAX_ATTEMPTS - 1):
+            row.refresh_from_db()
+            result = notification_send(notification_id=row.pk, now=row.send_after)
+        row.refresh_from_db()
+
+    assert (result, row.status, row.attempts) == ("failed", "failed", MAX_ATTEMPTS)
+
+
+def test_a_row_stuck_in_sending_is_taken_again_after_ten_minutes(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    claimed_at = row.send_after
+    with tenant_context(studio_a):
+        Notification.objects.filter(pk=row.pk).update(status="sending", updated=claimed_at)
+
+        assert notification_send(notification_id=row.pk, now=claimed_at + timedelta(minutes=9)) is None
+        assert notification_send(notification_id=row.pk, now=claimed_at + timedelta(minutes=11)) == "sent"
+
+    assert len(mail.outbox) == 1
+
+
+def test_a_broker_down_at_booking_time_loses_nothing_and_the_sweep_sends_once(
+    studio_a, make_booking, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch("tenant_apps.notifications.tasks.send_notification.delay", side_effect=ConnectionError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        booking = make_booking()
+
+    assert mail.outbox == []
+    assert booking.pk is not None
+    with tenant_context(studio_a):
+        assert notifications_send_due() == 1
+        assert notifications_send_due() == 0
+
+    assert [message.subject.split(":")[0] for message in mail.outbox] == ["Booked"]
+    assert [status for _kind, status, _at in rows(studio_a, booking)] == ["sent", "pending", "pending"]
+
+
+@pytest.mark.parametrize(
+    ("day", "reminder_local_hour", "text"),
+    [
+        # The day after the clocks go back (2027-10-31, BST → GMT at 02:00): both days in GMT.
+        ((2027, 11, 1), 9, "Monday 1 November 2027, 09:00 (Europe/London)"),
+        # The day they go back: 24 real hours before 09:00 GMT is 10:00 BST the day before.
+        ((2027, 10, 31), 10, "Sunday 31 October 2027, 09:00 (Europe/London)"),
+        # The day they go forward (2027-03-28, GMT → BST at 01:00): 08:00 GMT the day before.
+        ((2027, 3, 28), 8, "Sunday 28 March 2027, 09:00 (Europe/London)"),
+    ],
+)
+def test_a_reminder_across_a_clock_change_goes_24_real_hours_before_and_shows_the_local_time(
+    studio_a, schedule_a, booking_client_a, owner_a, day, reminder_local_hour, text
+):
+    trainer, session_type = schedule_a
+    start = datetime(*day, 9, 0, tzinfo=LONDON)
+    with tenant_context(studio_a):
+        booking = services.booking_create(
+            trainer=trainer,
+            client=booking_client_a,
+            session_type=session_type,
+            start_time=start,
+            created_by=owner_a,
+            off_grid=True,
+        )
+    row = reminder(studio_a, booking)
+
+    assert row.send_after == start.astimezone(UTC) - timedelta(hours=24)
+    assert row.send_after.astimezone(LONDON).hour == reminder_local_hour
+    with tenant_context(studio_a):
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "sent"
+    [message] = mail.outbox
+    assert text in message.body
+
+
+# -- two sweeps at once ------------------------------------------------------------------------------------
+
+SWEEPERS = 6
+
+
+@contextmanager
+def committed_booking(studio):
+    """A trainer, a client and a confirmed booking of them, committed with their outbox rows; removed after."""
+
+    def create():
+        with tenant_context(studio):
+            user = User.objects.create_user("sweep-coach@alpha.test", role=Role.TRAINER)
+            trainer = Trainer.objects.create(user=user, display_name="Sweep Coach", timezone="Europe/London")
+            for day in range(7):
+                AvailabilitySlot.objects.create(trainer=trainer, day_of_week=day, start_time=time(9), end_time=time(12))
+            session_type = SessionType.objects.create(name="Sweep", duration_minutes=60, price=0, currency="GBP")
+            session_type.trainers.add(trainer)
+            client = Client.objects.create(email="swept@alpha.test", first_name="Swept")
+            booking = services.booking_create(
+                trainer=trainer,
+                client=client,
+                session_type=session_type,
+                start_time=datetime.combine(next_monday(), time(10), tzinfo=LONDON),
+            )
+            # Every row of it due now, as if the sweep had been down for a while.
+            Notification.objects.filter(booking=booking).update(status="pending", send_after=booking.created)
+            return booking.pk
+
+    def remove():
+        with tenant_context(studio):
+            Notification.objects.filter(recipient_email="swept@alpha.test").delete()
+            BookingEvent.objects.filter(booking__trainer__display_name="Sweep Coach").delete()
+            Booking.objects.filter(trainer__display_name="Sweep Coach").delete()
+            Client.objects.filter(email="swept@alpha.test").delete()
+            SessionType.objects.filter(name="Sweep").delete()
+            Trainer.objects.filter(display_name="Sweep Coach").delete()
+            User.objects.filter(email="sweep-coach@alpha.test").delete()
+
+    created = run_committed(create)
+    if isinstance(created, Exception):
+        run_committed(remove)
+        raise created
+    try:
+        yield created
+    finally:
+        outcome = run_committed(remove)
+        if isinstance(outcome, Exception):
+            raise outcome
+
+
+def test_sweeps_running_at_once_send_each_message_once(studio_a):
+    with committed_booking(studio_a) as booking_id:
+        mail.outbox.clear()
+
+        def sweep(_index):
+            with tenant_context(studio_a):
+                return notifications_send_due()
+
+        results = run_in_threads(SWEEPERS, sweep)
+
+        def statuses():
+            with tenant_context(studio_a):
+                return list(Notification.objects.filter(booking_id=booking_id).values_list("status", flat=True))
+
+        assert sum(results) == 3, results
+        assert run_committed(statuses) == ["sent", "sent", "sent"]
+    assert sorted(message.subject.split(":")[0] for message in mail.outbox) == ["Booked", "Reminder", "Reminder"]
