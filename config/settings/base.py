@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-send-due": {"task": "notifications.send_due_all_studios", "schedule": 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The two booking reminders' leads in minutes, the early one first ("10,2" lets a demo show both within minutes).
+NOTIFICATION_REMINDER_LEADS_MINUTES = env.list("NOTIFICATION_REMINDER_LEADS_MINUTES", cast=int, default=[1440, 60])
 # A client CSV larger than this is imported by Celery (202 and a job to poll) instead of within the request.
 # The import runs at about 10,000 rows a second and a typical row is ~80-100 bytes, so 1 MB (~12,000 rows,
 # about a second of a web worker) keeps nearly every studio's whole client list on the immediate answer.

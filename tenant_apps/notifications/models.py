@@ -39,8 +39,16 @@ class Notification(models.Model):
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
+    # No database constraint: its check would take a key-share lock on the trainer's account row inside the
+    # booking's transaction, after the trainer's lock, while a deactivation takes the account's row first and
+    # then the trainer's (a deadlock). Django still sets it to null when the account is deleted.
     staff_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=32, choices=Kind.choices)

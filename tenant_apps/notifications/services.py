@@ -7,7 +7,11 @@ would go out at least 2 hours (24 h reminder) or 15 minutes (1 h reminder) from 
 ahead gets the 1 h reminder only, one made 20 minutes ahead none, so no reminder arrives right after the
 confirmation or after the session. A reschedule cancels the pending reminders and writes new ones for the new
 time; a cancellation cancels them; at send time a reminder whose booking is no longer confirmed, or has
-started, is cancelled rather than sent.
+started, is cancelled rather than sent. ``NOTIFICATION_REMINDER_LEADS_MINUTES`` changes the two leads (a demo's
+"10,2"); the margins stay the same fractions of them (``reminder_rules``).
+
+A booking made or cancelled also tells its trainer (``staff_booking_new``, ``staff_booking_cancelled``), unless
+the trainer did it. The client's booking mails carry a calendar invitation (``calendar.py``).
 
 Messages are rendered when they are sent, from the booking as it is then (its time, its trainer, a manage link
 of the current link version), never from what it was when the row was written.
@@ -19,19 +23,22 @@ from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template import engines
+from django.urls import reverse
 from django.utils import timezone
 
 from shared_apps.core.mail import sender_name
 from shared_apps.core.tasks import queue_task_on_commit
-from shared_apps.core.tenancy import current_studio
+from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
 
 # A helper, not the bookings services: the manage link is signed with the booking's current link version,
 # which only send time knows (links revoked since the row was written must not go out).
 from tenant_apps.bookings.tokens import booking_manage_url
+from tenant_apps.notifications.calendar import booking_invitation_part
 from tenant_apps.notifications.models import REMINDER_KINDS, Channel, Kind, Notification, Status
 
 logger = logging.getLogger(__name__)
@@ -43,16 +50,31 @@ CLIENT_MESSAGES = {
     "booking_rescheduled": Kind.BOOKING_RESCHEDULED,
     "booking_cancelled": Kind.BOOKING_CANCELLED,
 }
-# (kind, how long before the start, the least time from now it may be written for)
-REMINDERS = (
-    (Kind.REMINDER_24H, timedelta(hours=24), timedelta(hours=2)),
-    (Kind.REMINDER_1H, timedelta(hours=1), timedelta(minutes=15)),
-)
+# The staff notice for an event, to the booking's trainer.
+STAFF_MESSAGES = {"booking_created": Kind.STAFF_BOOKING_NEW, "booking_cancelled": Kind.STAFF_BOOKING_CANCELLED}
+# The client's mails that carry a calendar invitation, with its METHOD.
+INVITATION_METHODS = {
+    Kind.BOOKING_CONFIRMED: "REQUEST",
+    Kind.BOOKING_REQUESTED: "REQUEST",
+    Kind.BOOKING_RESCHEDULED: "REQUEST",
+    Kind.BOOKING_CANCELLED: "CANCEL",
+}
 MAX_ATTEMPTS = 5
 # A row claimed this long ago and still "sending" lost its worker; the sweep claims it again.
 STUCK_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 500
 TEMPLATES = {Kind.REMINDER_24H: "booking_reminder", Kind.REMINDER_1H: "booking_reminder"}
+
+
+def reminder_rules() -> tuple[tuple[str, timedelta, timedelta], ...]:
+    """(kind, how long before the start, the least time from now it may be written for), from
+    ``NOTIFICATION_REMINDER_LEADS_MINUTES`` (the early lead, then the late one; "1440,60" unless a demo
+    shortens them). The margins are the same fractions of the leads as 2 h of 24 h and 15 minutes of 1 h."""
+    leads = [int(minutes) for minutes in settings.NOTIFICATION_REMINDER_LEADS_MINUTES]
+    if len(leads) != 2 or not leads[0] > leads[1] > 0:
+        raise ImproperlyConfigured("NOTIFICATION_REMINDER_LEADS_MINUTES: two leads in minutes, longer first.")
+    early, late = timedelta(minutes=leads[0]), timedelta(minutes=leads[1])
+    return ((Kind.REMINDER_24H, early, early / 12), (Kind.REMINDER_1H, late, late / 4))
 
 
 def _reminders_cancel(booking) -> int:
@@ -63,7 +85,7 @@ def _reminders_cancel(booking) -> int:
 
 def _reminders_write(booking, *, now: datetime) -> list[Notification]:
     rows = []
-    for kind, lead, least in REMINDERS:
+    for kind, lead, least in reminder_rules():
         send_after = booking.start_time - lead
         if send_after >= now + least:
             rows.append(
@@ -78,13 +100,40 @@ def _reminders_write(booking, *, now: datetime) -> list[Notification]:
     return Notification.objects.bulk_create(rows)
 
 
+def _staff_notice_write(booking, *, event: str, now: datetime) -> Notification | None:
+    """The trainer's notice of a booking made or cancelled, unless the trainer did it themselves. Who did comes
+    from the BookingEvent the booking service recorded just before, in this transaction: the services don't
+    pass the actor on. A request confirmed later is not new (its notice went when it was made)."""
+    latest = booking.events.order_by("-id").first()
+    if event in ("booking_confirmed", "booking_requested") and latest is not None and latest.kind == "created":
+        kind = STAFF_MESSAGES["booking_created"]
+    elif event == "booking_cancelled":
+        kind = STAFF_MESSAGES["booking_cancelled"]
+    else:
+        return None
+    user = booking.trainer.user
+    if not user.email or not user.is_active:
+        return None
+    if latest is not None and latest.kind in ("created", "cancelled") and latest.actor_id == user.pk:
+        return None
+    return Notification.objects.create(
+        recipient_email=user.email,
+        staff_user=user,
+        channel=Channel.EMAIL,
+        kind=kind,
+        booking=booking,
+        send_after=now,
+    )
+
+
 @transaction.atomic
 def booking_notifications_write(
     *, booking, event: str, previous_trainer=None, now: datetime | None = None
 ) -> list[Notification]:
-    """Write the client's message for ``event`` (a key of CLIENT_MESSAGES) and move the reminders, in the
-    caller's transaction; the message is queued for sending once it commits. Reminder rule: the module's
-    docstring. ``previous_trainer``: the trainer before a reschedule that changed it."""
+    """Write the client's message for ``event`` (a key of CLIENT_MESSAGES), the trainer's notice of a booking
+    made or cancelled, and move the reminders, in the caller's transaction; the messages are queued for sending
+    once it commits. Reminder rule: the module's docstring. ``previous_trainer``: the trainer before a
+    reschedule that changed it."""
     now = now or timezone.now()
     details = {"previous_trainer_name": previous_trainer.display_name} if previous_trainer is not None else {}
     message = Notification.objects.create(
@@ -98,6 +147,7 @@ def booking_notifications_write(
     )
     if event in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
         _reminders_cancel(booking)
+    staff_notice = _staff_notice_write(booking, event=event, now=now)
     reminders = []
     if event != "booking_cancelled" and booking.status == "confirmed":
         reminders = _reminders_write(booking, now=now)
@@ -106,6 +156,9 @@ def booking_notifications_write(
 
     # Only the message due now; reminders hours away are left to the sweep (no eta/countdown in the broker).
     queue_task_on_commit(send_notification, notification_id=message.pk)
+    if staff_notice is not None:
+        queue_task_on_commit(send_notification, notification_id=staff_notice.pk)
+        return [message, staff_notice, *reminders]
     return [message, *reminders]
 
 
@@ -114,7 +167,31 @@ def _render(name: str, context: dict) -> str:
     return engines["text"].get_template(name).render(context)
 
 
+def _staff_email(notification: Notification) -> EmailMultiAlternatives:
+    booking = notification.booking
+    zone = ZoneInfo(studio_timezone())
+    context = {
+        "studio": current_studio(),
+        "sender_name": sender_name(),
+        "booking": booking,
+        "local_start": booking.start_time.astimezone(zone),
+        "zone": zone.key,
+        "desk_url": site_url(reverse("desk:booking", kwargs={"booking_id": booking.pk})),
+    }
+    with timezone.override(zone):
+        subject = " ".join(_render(f"emails/{notification.kind}_subject.txt", context).split())
+        body = _render(f"emails/{notification.kind}.txt", context)
+    return EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
+        to=[notification.recipient_email],
+    )
+
+
 def _email(notification: Notification) -> EmailMultiAlternatives:
+    if notification.staff_user_id is not None:
+        return _staff_email(notification)
     booking = notification.booking
     # The booking mails' zone: the trainer's (the studio's unless the trainer set another), with its name.
     zone = ZoneInfo(booking.trainer.timezone)
@@ -134,18 +211,28 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
     with timezone.override(zone):
         subject = " ".join(_render(f"emails/{template}_subject.txt", context).split())
         body = _render(f"emails/{template}.txt", context)
-    return EmailMultiAlternatives(
+    email = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
         to=[notification.recipient_email],
     )
+    method = INVITATION_METHODS.get(notification.kind)
+    if method is not None:
+        # From the booking as it is now: a mail that goes after a cancellation takes the entry away.
+        method = "CANCEL" if booking.status == "cancelled" else method
+        email.attach(booking_invitation_part(booking=booking, studio=context["studio"], method=method))
+    return email
 
 
 def _is_obsolete(notification: Notification, *, now: datetime) -> bool:
     booking = notification.booking
     if booking is None:
         return True
+    if notification.staff_user_id is not None:
+        # A trainer whose account was turned off since (a handover cancels their bookings, then deactivates).
+        staff_user = notification.staff_user
+        return staff_user is None or not staff_user.is_active
     return notification.kind in REMINDER_KINDS and (booking.status != "confirmed" or booking.start_time <= now)
 
 
@@ -167,7 +254,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     if not claimed:
         return None
     notification = Notification.objects.select_related(
-        "booking__trainer", "booking__client", "booking__session_type", "booking__client_package__package"
+        "staff_user",
+        "booking__trainer__user",
+        "booking__client",
+        "booking__session_type",
+        "booking__client_package__package",
     ).get(pk=notification_id)
     if _is_obsolete(notification, now=now):
         Notification.objects.filter(pk=notification_id).update(status=Status.CANCELLED, updated=timezone.now())

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-import icalendar
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
@@ -43,6 +42,7 @@ from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.bookings.tokens import booking_manage_token
 from tenant_apps.clients.selectors import NoClientProfile, client_of_user
 from tenant_apps.clients.services import client_for_user
+from tenant_apps.notifications.calendar import booking_calendar
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import usable_client_packages
 from tenant_apps.site.forms import PAY_AT_STUDIO, BookingDetailsForm, GuestForm
@@ -547,24 +547,6 @@ class BookDoneView(LoginRequiredMixin, View):
             "calendar_url": reverse("book_calendar", kwargs={"booking_id": booking.pk}),
         }
         return render(request, "site/book/done.html", context)
-
-
-def booking_calendar(*, booking: Booking, studio) -> bytes:
-    """An iCalendar file with the session; its UID stays the same for the booking, so a second download updates
-    the calendar entry instead of adding another."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{studio.name}//Bookings//EN")
-    calendar.add("version", "2.0")
-    event = icalendar.Event()
-    event.add("uid", f"booking-{booking.pk}@{studio.get_primary_domain().domain}")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", booking.start_time.astimezone(UTC))
-    event.add("dtend", booking.end_time.astimezone(UTC))
-    event.add("summary", f"{booking.session_type.name} with {booking.trainer.display_name} at {studio.name}")
-    if studio.address:
-        event.add("location", studio.address.replace("\n", ", "))
-    calendar.add_component(event)
-    return calendar.to_ical()
 
 
 class BookCalendarView(LoginRequiredMixin, View):

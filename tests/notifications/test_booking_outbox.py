@@ -28,12 +28,14 @@ def test_a_booking_writes_its_confirmation_and_both_reminders(
     start = booking.start_time
     assert rows(studio_a, booking) == [
         ("booking_confirmed", "sent", mock.ANY),
+        ("staff_booking_new", "sent", mock.ANY),
         ("reminder_24h", "pending", start - timedelta(hours=24)),
         ("reminder_1h", "pending", start - timedelta(hours=1)),
     ]
-    # The confirmation went after commit; the reminders wait for the sweep.
+    # The confirmation and the trainer's notice went after commit; the reminders wait for the sweep.
     assert [message.subject for message in mail.outbox] == [
-        f"Booked: PT 60 on {at(next_monday(), '10:00'):%a %-d %b}, 10:00"
+        f"Booked: PT 60 on {at(next_monday(), '10:00'):%a %-d %b}, 10:00",
+        f"New booking: {booking.client.full_name}, PT 60 on {at(next_monday(), '10:00'):%a %-d %b}, 10:00",
     ]
 
 
@@ -44,7 +46,7 @@ def test_a_refused_booking_leaves_no_rows(studio_a, make_booking):
         make_booking()
 
     with tenant_context(studio_a):
-        assert Notification.objects.count() == 3
+        assert Notification.objects.count() == 4
 
 
 def test_rows_and_booking_go_together_when_the_transaction_fails_late(studio_a, make_booking):
@@ -88,13 +90,14 @@ def test_a_pending_request_gets_its_reminders_when_confirmed(studio_a, schedule_
         session_type.requires_confirmation = True
         session_type.save()
     booking = make_booking()
-    assert [kind for kind, _status, _at in rows(studio_a, booking)] == ["booking_requested"]
+    assert [kind for kind, _status, _at in rows(studio_a, booking)] == ["booking_requested", "staff_booking_new"]
 
     with tenant_context(studio_a):
         services.booking_confirm(booking=booking, actor=owner_a)
 
     assert [kind for kind, _status, _at in rows(studio_a, booking)] == [
         "booking_requested",
+        "staff_booking_new",
         "booking_confirmed",
         "reminder_24h",
         "reminder_1h",
@@ -127,7 +130,9 @@ def test_a_cancellation_cancels_the_pending_reminders_and_leaves_sent_ones(studi
 
     assert [(kind, status) for kind, status, _at in rows(studio_a, booking)] == [
         ("booking_confirmed", "pending"),
+        ("staff_booking_new", "pending"),
         ("reminder_24h", "sent"),
         ("reminder_1h", "cancelled"),
         ("booking_cancelled", "pending"),
+        ("staff_booking_cancelled", "pending"),
     ]

@@ -119,11 +119,11 @@ def test_a_broker_down_at_booking_time_loses_nothing_and_the_sweep_sends_once(
     assert mail.outbox == []
     assert booking.pk is not None
     with tenant_context(studio_a):
-        assert notifications_send_due() == 1
+        assert notifications_send_due() == 2
         assert notifications_send_due() == 0
 
-    assert [message.subject.split(":")[0] for message in mail.outbox] == ["Booked"]
-    assert [status for _kind, status, _at in rows(studio_a, booking)] == ["sent", "pending", "pending"]
+    assert [message.subject.split(":")[0] for message in mail.outbox] == ["Booked", "New booking"]
+    assert [status for _kind, status, _at in rows(studio_a, booking)] == ["sent", "sent", "pending", "pending"]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def committed_booking(studio):
 
     def remove():
         with tenant_context(studio):
-            Notification.objects.filter(recipient_email="swept@alpha.test").delete()
+            Notification.objects.filter(recipient_email__in=["swept@alpha.test", "sweep-coach@alpha.test"]).delete()
             BookingEvent.objects.filter(booking__trainer__display_name="Sweep Coach").delete()
             Booking.objects.filter(trainer__display_name="Sweep Coach").delete()
             Client.objects.filter(email="swept@alpha.test").delete()
@@ -225,6 +225,11 @@ def test_sweeps_running_at_once_send_each_message_once(studio_a):
             with tenant_context(studio_a):
                 return list(Notification.objects.filter(booking_id=booking_id).values_list("status", flat=True))
 
-        assert sum(results) == 3, results
-        assert run_committed(statuses) == ["sent", "sent", "sent"]
-    assert sorted(message.subject.split(":")[0] for message in mail.outbox) == ["Booked", "Reminder", "Reminder"]
+        assert sum(results) == 4, results
+        assert run_committed(statuses) == ["sent", "sent", "sent", "sent"]
+    assert sorted(message.subject.split(":")[0] for message in mail.outbox) == [
+        "Booked",
+        "New booking",
+        "Reminder",
+        "Reminder",
+    ]
