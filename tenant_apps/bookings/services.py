@@ -283,10 +283,11 @@ def _record(booking: Booking, kind: str, *, actor: User | None, **fields) -> Boo
     return BookingEvent.objects.create(booking=booking, kind=kind, actor=actor, **fields)
 
 
-def _notify_client(booking: Booking, event: str, **extra) -> bool:
+def _notify_client(booking: Booking, event: str, *, now: datetime | None = None, **extra) -> bool:
     """Write the client's message for ``event`` (and move the reminders) into the outbox, in this transaction;
-    it is sent once the transaction commits. True when one was written."""
-    booking_notifications_write(booking=booking, event=event, **extra)
+    it is sent once the transaction commits. True when one was written. ``now``: the service's own, so the
+    reminder rule reads the same clock as the booking's checks."""
+    booking_notifications_write(booking=booking, event=event, now=now, **extra)
     return True
 
 
@@ -381,11 +382,11 @@ def booking_create(
         note = "Booked outside the offered times." if off_grid else ""
     _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status, off_grid=off_grid, note=note)
     if status == BookingStatus.CONFIRMED:
-        booking.confirmation_sent = _notify_client(booking, "booking_confirmed")
+        booking.confirmation_sent = _notify_client(booking, "booking_confirmed", now=now)
         booking.save(update_fields=["confirmation_sent"])
     elif status == BookingStatus.PENDING:
         # A "request received" mail; the confirmation comes with booking_confirm.
-        _notify_client(booking, "booking_requested")
+        _notify_client(booking, "booking_requested", now=now)
     return booking
 
 
@@ -580,7 +581,9 @@ def booking_reschedule(
         to_status=booking.status,
         note=f"Moved from {previous_trainer.display_name} to {destination.display_name}." if changes_trainer else "",
     )
-    _notify_client(booking, "booking_rescheduled", previous_trainer=previous_trainer if changes_trainer else None)
+    _notify_client(
+        booking, "booking_rescheduled", now=now, previous_trainer=previous_trainer if changes_trainer else None
+    )
     return booking
 
 
@@ -681,7 +684,7 @@ def booking_cancel(
             _refund(booking, actor=actor, reason=reason or "Late cancellation; the studio returns the credit.")
     if booking.client_package_id is not None:
         booking.client_package.refresh_from_db(fields=["sessions_remaining"])
-    booking.cancellation_sent = _notify_client(booking, "booking_cancelled")
+    booking.cancellation_sent = _notify_client(booking, "booking_cancelled", now=now)
     booking.save(update_fields=["cancellation_sent"])
     return booking
 

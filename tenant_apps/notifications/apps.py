@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "tenant_apps.notifications"
     label = "notifications"
+
+    def ready(self) -> None:
+        from tenant_apps.notifications import signals  # noqa: F401  (connects the receivers)

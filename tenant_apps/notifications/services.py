@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
@@ -94,6 +94,8 @@ def _reminders_write(booking, *, now: datetime) -> list[Notification]:
                     client=booking.client,
                     kind=kind,
                     booking=booking,
+                    # The start it tells about: a move that raced a claimed reminder cancels it at send time.
+                    details={"start_time": booking.start_time.isoformat()},
                     send_after=send_after,
                 )
             )
@@ -135,6 +137,8 @@ def booking_notifications_write(
     once it commits. Reminder rule: the module's docstring. ``previous_trainer``: the trainer before a
     reschedule that changed it."""
     now = now or timezone.now()
+    # The messages go now: due by the worker's clock too, even when the caller's ``now`` runs ahead of it.
+    due = min(now, timezone.now())
     details = {"previous_trainer_name": previous_trainer.display_name} if previous_trainer is not None else {}
     message = Notification.objects.create(
         recipient_email=booking.client.email,
@@ -143,11 +147,11 @@ def booking_notifications_write(
         kind=CLIENT_MESSAGES[event],
         booking=booking,
         details=details,
-        send_after=now,
+        send_after=due,
     )
     if event in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
         _reminders_cancel(booking)
-    staff_notice = _staff_notice_write(booking, event=event, now=now)
+    staff_notice = _staff_notice_write(booking, event=event, now=due)
     reminders = []
     if event != "booking_cancelled" and booking.status == "confirmed":
         reminders = _reminders_write(booking, now=now)
@@ -176,7 +180,8 @@ def _staff_email(notification: Notification) -> EmailMultiAlternatives:
         "booking": booking,
         "local_start": booking.start_time.astimezone(zone),
         "zone": zone.key,
-        "desk_url": site_url(reverse("desk:booking", kwargs={"booking_id": booking.pk})),
+        # A studio's URL, whatever URLconf the sending thread was left with (a platform request's, in tests).
+        "desk_url": site_url(reverse("desk:booking", kwargs={"booking_id": booking.pk}, urlconf=settings.ROOT_URLCONF)),
     }
     with timezone.override(zone):
         subject = " ".join(_render(f"emails/{notification.kind}_subject.txt", context).split())
@@ -185,7 +190,7 @@ def _staff_email(notification: Notification) -> EmailMultiAlternatives:
         subject=subject,
         body=body,
         from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        to=[notification.recipient_email],
+        to=[notification.staff_user.email],
     )
 
 
@@ -215,7 +220,7 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
         subject=subject,
         body=body,
         from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        to=[notification.recipient_email],
+        to=[booking.client.email],
     )
     method = INVITATION_METHODS.get(notification.kind)
     if method is not None:
@@ -233,23 +238,53 @@ def _is_obsolete(notification: Notification, *, now: datetime) -> bool:
         # A trainer whose account was turned off since (a handover cancels their bookings, then deactivates).
         staff_user = notification.staff_user
         return staff_user is None or not staff_user.is_active
-    return notification.kind in REMINDER_KINDS and (booking.status != "confirmed" or booking.start_time <= now)
+    if notification.kind not in REMINDER_KINDS:
+        return False
+    written_for = notification.details.get("start_time")
+    if written_for is not None and datetime.fromisoformat(written_for) != booking.start_time:
+        return True  # moved since: the move wrote the reminders of the new time
+    return booking.status != "confirmed" or booking.start_time <= now
+
+
+def _is_suppressed(notification: Notification) -> bool:
+    """A client erased or deactivated since the row was written gets nothing (the address is read at send
+    time, never the copy in ``recipient_email``)."""
+    if notification.staff_user_id is not None:
+        return not notification.staff_user.email
+    client = notification.booking.client
+    return client.erased_at is not None or not client.is_active or not client.email
+
+
+def _finish(notification: Notification, **fields) -> bool:
+    """Record the outcome of this worker's claim, unless the row was claimed again since (its worker looked
+    dead): the claim's ``attempts`` is the token."""
+    return bool(
+        Notification.objects.filter(pk=notification.pk, status=Status.SENDING, attempts=notification.attempts).update(
+            updated=timezone.now(), **fields
+        )
+    )
 
 
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
-    """Send one message if it is due (or stuck in sending); the status it ends in, None when not claimed.
+    """Send one message if it is due (or stuck in sending); the status it ends in, None when not claimed (or
+    claimed again by another worker before this one finished).
 
-    The claim is one conditional UPDATE (pending and due → sending): of two workers, or a worker and the
-    sweep, only the one whose update changed the row sends. A failure puts it back to pending with a later
-    ``send_after`` (1, 2, 4, 8 minutes); the fifth failure marks it failed. A worker killed between the ESP
-    accepting and the row becoming sent leaves it in sending, claimed again after STUCK_AFTER: that one can go
-    twice (the provider id isn't recorded before sending yet).
+    The claim is one conditional UPDATE (pending and due → sending) that counts the attempt: of two workers, or
+    a worker and the sweep, only the one whose update changed the row sends, and the attempts value it set is
+    its token: the outcome is recorded only while the row is still sending with that value, so a slow worker
+    whose row was claimed again can't overwrite the second one's result. A failure puts it back to pending with
+    a later ``send_after`` (1, 2, 4, 8 minutes); the fifth attempt's failure marks it failed, and so does a
+    claim after MAX_ATTEMPTS (the workers keep dying). A worker killed between the ESP accepting and the row
+    becoming sent leaves it in sending, claimed again after STUCK_AFTER: that one can go twice (the provider id
+    isn't recorded before sending yet). ``now`` says what is due; the times written are the clock's at the
+    claim (a sweep's ``now`` is read once, minutes before its last claim).
     """
     now = now or timezone.now()
+    claimed_at = max(now, timezone.now())
     claimed = (
         Notification.objects.filter(pk=notification_id)
         .filter(Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER))
-        .update(status=Status.SENDING, updated=now)
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, updated=claimed_at)
     )
     if not claimed:
         return None
@@ -260,33 +295,44 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         "booking__session_type",
         "booking__client_package__package",
     ).get(pk=notification_id)
-    if _is_obsolete(notification, now=now):
-        Notification.objects.filter(pk=notification_id).update(status=Status.CANCELLED, updated=timezone.now())
-        return Status.CANCELLED
+    if notification.attempts > MAX_ATTEMPTS:
+        status = Status.FAILED
+        _finish(notification, status=status, last_error="The worker was lost on every attempt.")
+    elif _is_obsolete(notification, now=now):
+        status = Status.CANCELLED
+        _finish(notification, status=status)
+    elif _is_suppressed(notification):
+        status = Status.SUPPRESSED
+        _finish(notification, status=status, recipient_email="")
+    else:
+        return _send(notification, now=now)
+    return status
+
+
+def _send(notification: Notification, *, now: datetime) -> str | None:
     try:
         email = _email(notification)
         email.send()
-    except Exception as error:  # any ESP or rendering failure: retried by the row, not lost
-        logger.warning("Notification %s not sent", notification_id, exc_info=True)
-        attempts = notification.attempts + 1
-        Notification.objects.filter(pk=notification_id).update(
-            status=Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING,
-            attempts=attempts,
-            send_after=now + timedelta(minutes=2 ** (attempts - 1)),
+    except Exception as error:  # any ESP or rendering failure (or the task's soft time limit): retried by the row
+        logger.warning("Notification %s not sent", notification.pk, exc_info=True)
+        attempts = notification.attempts
+        status = Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING
+        finished = _finish(
+            notification,
+            status=status,
+            send_after=max(now, timezone.now()) + timedelta(minutes=2 ** (attempts - 1)),
             last_error=f"{type(error).__name__}: {error}"[:2000],
-            updated=timezone.now(),
         )
-        return Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING
-    status = getattr(email, "anymail_status", None)
-    sent_at = timezone.now()
-    Notification.objects.filter(pk=notification_id).update(
+        return status if finished else None
+    provider_status = getattr(email, "anymail_status", None)
+    finished = _finish(
+        notification,
         status=Status.SENT,
-        attempts=notification.attempts + 1,
-        provider_message_id=(getattr(status, "message_id", None) or "")[:255],
-        sent_at=sent_at,
-        updated=sent_at,
+        recipient_email=email.to[0],
+        provider_message_id=(getattr(provider_status, "message_id", None) or "")[:255],
+        sent_at=timezone.now(),
     )
-    return Status.SENT
+    return Status.SENT if finished else None
 
 
 def notifications_send_due(*, now: datetime | None = None) -> int:

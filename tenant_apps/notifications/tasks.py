@@ -19,7 +19,8 @@ def _check_studio_schema(name: str) -> None:
         connection.set_tenant(get_tenant_model().objects.get(schema_name=connection.schema_name))
 
 
-@shared_task(name="notifications.send")
+# Well under STUCK_AFTER: a worker still sending when the sweep claims the row again would be a second sender.
+@shared_task(name="notifications.send", soft_time_limit=120, time_limit=150)
 def send_notification(*, notification_id: int) -> str | None:
     """Send one message queued after its transaction committed; no retry of its own (the row retries)."""
     _check_studio_schema("notifications.send")

@@ -11,7 +11,8 @@ from tests.conftest import next_monday
 
 @pytest.fixture
 def make_booking(studio_a, schedule_a, booking_client_a):
-    """make_booking(clock="10:00", day=next Monday, **service kwargs) → a booking of Cleo with Tess."""
+    """make_booking(clock="10:00", day=the Monday after next, **service kwargs) → a booking of Cleo with Tess.
+    Not next Monday: on a Sunday that is under 26 h away, too close for the 24 h reminder."""
     trainer, session_type = schedule_a
 
     def build(clock="10:00", day=None, **fields):
@@ -20,7 +21,7 @@ def make_booking(studio_a, schedule_a, booking_client_a):
                 trainer=trainer,
                 client=booking_client_a,
                 session_type=session_type,
-                start_time=at(day or next_monday(), clock),
+                start_time=at(day or next_monday(2), clock),
                 **fields,
             )
 

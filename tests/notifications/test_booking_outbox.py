@@ -34,8 +34,8 @@ def test_a_booking_writes_its_confirmation_and_both_reminders(
     ]
     # The confirmation and the trainer's notice went after commit; the reminders wait for the sweep.
     assert [message.subject for message in mail.outbox] == [
-        f"Booked: PT 60 on {at(next_monday(), '10:00'):%a %-d %b}, 10:00",
-        f"New booking: {booking.client.full_name}, PT 60 on {at(next_monday(), '10:00'):%a %-d %b}, 10:00",
+        f"Booked: PT 60 on {at(next_monday(2), '10:00'):%a %-d %b}, 10:00",
+        f"New booking: {booking.client.full_name}, PT 60 on {at(next_monday(2), '10:00'):%a %-d %b}, 10:00",
     ]
 
 
@@ -106,7 +106,7 @@ def test_a_pending_request_gets_its_reminders_when_confirmed(studio_a, schedule_
 
 def test_a_reschedule_replaces_the_pending_reminders(studio_a, make_booking, owner_a):
     booking = make_booking()
-    new_start = at(next_monday() + timedelta(days=1), "11:00")
+    new_start = at(next_monday(2) + timedelta(days=1), "11:00")
 
     with tenant_context(studio_a):
         services.booking_reschedule(booking=booking, start_time=new_start, actor=owner_a)

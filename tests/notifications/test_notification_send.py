@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import Role, User
@@ -16,9 +17,11 @@ from tenant_apps.availability.models import AvailabilitySlot
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking, BookingEvent
 from tenant_apps.clients.models import Client
+from tenant_apps.clients.services import client_erase
 from tenant_apps.notifications.models import Notification
 from tenant_apps.notifications.services import MAX_ATTEMPTS, notification_send, notifications_send_due
 from tenant_apps.trainers.models import SessionType, Trainer
+from tests.bookings.conftest import at
 from tests.conftest import next_monday, run_committed, run_in_threads
 from tests.notifications.conftest import rows
 
@@ -31,11 +34,30 @@ def reminder(studio, booking, kind="reminder_24h") -> Notification:
         return Notification.objects.get(booking=booking, kind=kind, status="pending")
 
 
-def test_a_reminder_is_rendered_from_the_booking_as_it_is_at_send_time(studio_a, make_booking, owner_a):
+def test_a_reminder_is_rendered_from_the_booking_as_it_is_at_send_time(studio_a, schedule_a, make_booking):
+    _trainer, session_type = schedule_a
     booking = make_booking()
     row = reminder(studio_a, booking)
     with tenant_context(studio_a):
-        # Moved behind the outbox's back: the reminder still tells the current time.
+        # Renamed and the client's address changed since the row was written: the reminder tells what is now.
+        SessionType.objects.filter(pk=session_type.pk).update(name="PT Hour")
+        Client.objects.filter(pk=booking.client_id).update(email="cleo.new@example.test")
+
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "sent"
+
+    [message] = mail.outbox
+    assert message.subject.startswith("Reminder: PT Hour on ") and message.subject.endswith(", 10:00")
+    assert "10:00 (Europe/London)" in message.body and "/b/" in message.body
+    assert message.from_email == "Alpha Strength <no-reply@localhost>"
+    assert message.to == ["cleo.new@example.test"]
+    assert rows(studio_a, booking, pk=row.pk, recipient_email="cleo.new@example.test")[0][1] == "sent"
+
+
+def test_a_reminder_of_a_booking_moved_since_it_was_written_is_cancelled_not_sent(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        # Moved behind the outbox's back (as a reschedule that raced the claim of this reminder would).
         Booking.objects.filter(pk=booking.pk).update(
             **{
                 field: getattr(booking, field) + timedelta(hours=1)
@@ -43,12 +65,33 @@ def test_a_reminder_is_rendered_from_the_booking_as_it_is_at_send_time(studio_a,
             }
         )
 
-        assert notification_send(notification_id=row.pk, now=row.send_after) == "sent"
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "cancelled"
 
-    [message] = mail.outbox
-    assert message.subject.startswith("Reminder: PT 60 on ") and message.subject.endswith(", 11:00")
-    assert "11:00 (Europe/London)" in message.body and "/b/" in message.body
-    assert message.from_email == "Alpha Strength <no-reply@localhost>"
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("change", [{"is_active": False}, {"erased_at": datetime(2026, 1, 1, tzinfo=UTC)}])
+def test_a_message_to_a_client_deactivated_or_erased_since_is_suppressed(studio_a, make_booking, change):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        Client.objects.filter(pk=booking.client_id).update(**change)
+
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "suppressed"
+
+    assert mail.outbox == []
+
+
+def test_erasing_a_client_blanks_the_address_on_their_messages_and_suppresses_the_pending_ones(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        client_erase(client=booking.client)
+
+        assert set(Notification.objects.filter(client=booking.client).values_list("recipient_email", flat=True)) == {""}
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "suppressed"
+
+    assert mail.outbox == []
 
 
 def test_a_reminder_is_not_sent_before_it_is_due(studio_a, make_booking):
@@ -92,6 +135,40 @@ def test_a_failing_send_is_retried_later_then_marked_failed(studio_a, make_booki
         row.refresh_from_db()
 
     assert (result, row.status, row.attempts) == ("failed", "failed", MAX_ATTEMPTS)
+
+
+def test_a_row_whose_worker_keeps_dying_ends_failed_after_the_last_attempt(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    with tenant_context(studio_a):
+        # Claimed MAX_ATTEMPTS times, each worker lost while sending.
+        Notification.objects.filter(pk=row.pk).update(status="sending", attempts=MAX_ATTEMPTS, updated=row.send_after)
+
+        assert notification_send(notification_id=row.pk, now=row.send_after + timedelta(minutes=11)) == "failed"
+
+    assert mail.outbox == []
+    assert rows(studio_a, booking, pk=row.pk)[0][1] == "failed"
+
+
+def test_a_slow_worker_whose_row_was_claimed_again_does_not_overwrite_the_second_result(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    second = {}
+
+    def slow_send(email_self, *args, **kwargs):
+        # The first worker hangs in the ESP call; meanwhile its row looks stuck and the sweep claims it again.
+        Notification.objects.filter(pk=row.pk).update(updated=timezone.now() - timedelta(minutes=11))
+        with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("ESP down")):
+            second["result"] = notification_send(notification_id=row.pk, now=row.send_after)
+        return 1
+
+    with tenant_context(studio_a), mock.patch("django.core.mail.EmailMultiAlternatives.send", slow_send):
+        first = notification_send(notification_id=row.pk, now=row.send_after)
+        row.refresh_from_db()
+
+    # The second worker's failure stands: the first one's late "sent" changed nothing.
+    assert (first, second["result"]) == (None, "pending")
+    assert (row.status, row.attempts, row.last_error, row.sent_at) == ("pending", 2, "OSError: ESP down", None)
 
 
 def test_a_row_stuck_in_sending_is_taken_again_after_ten_minutes(studio_a, make_booking):
@@ -150,6 +227,8 @@ def test_a_reminder_across_a_clock_change_goes_24_real_hours_before_and_shows_th
             start_time=start,
             created_by=owner_a,
             off_grid=True,
+            # A week before, whatever today is: the reminder rule reads the service's clock.
+            now=start - timedelta(days=7),
         )
     row = reminder(studio_a, booking)
 
@@ -183,7 +262,7 @@ def committed_booking(studio):
                 trainer=trainer,
                 client=client,
                 session_type=session_type,
-                start_time=datetime.combine(next_monday(), time(10), tzinfo=LONDON),
+                start_time=datetime.combine(next_monday(2), time(10), tzinfo=LONDON),
             )
             # Every row of it due now, as if the sweep had been down for a while.
             Notification.objects.filter(booking=booking).update(status="pending", send_after=booking.created)
@@ -233,3 +312,25 @@ def test_sweeps_running_at_once_send_each_message_once(studio_a):
         "Reminder",
         "Reminder",
     ]
+
+
+def test_the_booking_service_s_clock_decides_the_reminders(studio_a, make_booking):
+    day = next_monday(2)
+    # Made 25 hours before the start by the service's clock: too close for the 24 h reminder.
+    booking = make_booking(day=day, now=at(day, "10:00") - timedelta(hours=25))
+
+    assert [kind for kind, _status, _at in rows(studio_a, booking, kind__startswith="reminder")] == ["reminder_1h"]
+
+
+def test_a_retry_is_timed_from_the_claim_not_from_a_stale_sweep_clock(studio_a, make_booking):
+    booking = make_booking()
+    row = reminder(studio_a, booking)
+    stale = timezone.now() - timedelta(minutes=5)
+    with tenant_context(studio_a), mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError):
+        Notification.objects.filter(pk=row.pk).update(send_after=stale - timedelta(minutes=1))
+        before = timezone.now()
+
+        assert notification_send(notification_id=row.pk, now=stale) == "pending"
+        row.refresh_from_db()
+
+    assert row.updated >= before and row.send_after >= before + timedelta(minutes=1)
