@@ -45,6 +45,26 @@ def live_server(**environment: str):
         finally:
             process.terminate()
             process.wait(timeout=15)
+            _forget_outbox()
+
+
+def _forget_outbox() -> None:
+    """The outbox rows the server committed (its bookings' mails and reminders) go with it: the modules' own
+    tear-downs delete their bookings, and rows left behind would be sent by a later test's sweep."""
+    from django_tenants.utils import get_tenant_model, schema_context, tenant_context
+
+    from tests.conftest import run_committed
+
+    def forget() -> None:
+        from tenant_apps.notifications.models import Notification
+
+        with schema_context("public"):
+            studios = list(get_tenant_model().objects.exclude(schema_name="public"))
+        for studio in studios:
+            with tenant_context(studio):
+                Notification.objects.all().delete()
+
+    run_committed(forget)
 
 
 def tail(log, characters: int = 5000) -> str:
