@@ -25,20 +25,25 @@ def _render(name: str, context: dict) -> str:
         return engines["text"].get_template(name).render(context)
 
 
+def render_mail(*, template: str, to: str, context: dict) -> dict:
+    """``emails/<template>_subject.txt`` and ``emails/<template>.txt`` rendered in the current studio's theme and
+    name (times in the zone the context names): the subject, body, sender and recipient of a mail."""
+    context = {"studio": current_studio(), "sender_name": sender_name(), **context}
+    return {
+        "subject": " ".join(_render(f"emails/{template}_subject.txt", context).split()),
+        "body": _render(f"emails/{template}.txt", context),
+        "from_email": formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
+        "to": [to],
+    }
+
+
 def send_mail_on_commit(*, template: str, to: str, context: dict) -> None:
     """Render now, in the current studio's schema and theme; queue the sending once the transaction commits.
 
     Sending happens in Celery, so a slow or failing mail service neither delays the request nor undoes what
     it wrote, and an answer takes as long whether or not a mail was sent (no account enumeration by timing).
     """
-    context = {"studio": current_studio(), "sender_name": sender_name(), **context}
-    message = {
-        "subject": " ".join(_render(f"emails/{template}_subject.txt", context).split()),
-        "body": _render(f"emails/{template}.txt", context),
-        "from_email": formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        "to": [to],
-    }
-    queue_task_on_commit(send_email, **message)
+    queue_task_on_commit(send_email, **render_mail(template=template, to=to, context=context))
 
 
 def queue_rendered_message(message) -> None:

@@ -19,7 +19,6 @@ of the current link version), never from what it was when the row was written.
 
 import logging
 from datetime import datetime, timedelta
-from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,11 +26,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 
-from shared_apps.core.mail import sender_name
+from shared_apps.core.mail import render_mail
 from shared_apps.core.tasks import queue_task_on_commit
 from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
 
@@ -166,31 +164,19 @@ def booking_notifications_write(
     return [message, *reminders]
 
 
-def _render(name: str, context: dict) -> str:
-    # The "text" engine doesn't HTML-escape: "Rock & Roll" stays "Rock & Roll" in a plain-text mail.
-    return engines["text"].get_template(name).render(context)
-
-
 def _staff_email(notification: Notification) -> EmailMultiAlternatives:
     booking = notification.booking
     zone = ZoneInfo(studio_timezone())
     context = {
-        "studio": current_studio(),
-        "sender_name": sender_name(),
         "booking": booking,
         "local_start": booking.start_time.astimezone(zone),
         "zone": zone.key,
         # A studio's URL, whatever URLconf the sending thread was left with (a platform request's, in tests).
         "desk_url": site_url(reverse("desk:booking", kwargs={"booking_id": booking.pk}, urlconf=settings.ROOT_URLCONF)),
     }
-    with timezone.override(zone):
-        subject = " ".join(_render(f"emails/{notification.kind}_subject.txt", context).split())
-        body = _render(f"emails/{notification.kind}.txt", context)
+    # Rendered in the zone the context names (render_mail): the date filter would show UTC in a worker.
     return EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        to=[notification.staff_user.email],
+        **render_mail(template=notification.kind, to=notification.staff_user.email, context=context)
     )
 
 
@@ -202,8 +188,6 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
     zone = ZoneInfo(booking.trainer.timezone)
     previous_trainer_name = notification.details.get("previous_trainer_name")
     context = {
-        "studio": current_studio(),
-        "sender_name": sender_name(),
         "kind": notification.kind,
         "booking": booking,
         "local_start": booking.start_time.astimezone(zone),
@@ -212,21 +196,13 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
         "previous_trainer": {"display_name": previous_trainer_name} if previous_trainer_name else None,
     }
     template = TEMPLATES.get(notification.kind, notification.kind)
-    # The date filter shows an aware time in the active zone (UTC in a worker), whatever zone it carries.
-    with timezone.override(zone):
-        subject = " ".join(_render(f"emails/{template}_subject.txt", context).split())
-        body = _render(f"emails/{template}.txt", context)
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=formataddr((sender_name(), settings.DEFAULT_FROM_EMAIL)),
-        to=[booking.client.email],
-    )
+    # Rendered in the zone the context names (render_mail): the date filter would show UTC in a worker.
+    email = EmailMultiAlternatives(**render_mail(template=template, to=booking.client.email, context=context))
     method = INVITATION_METHODS.get(notification.kind)
     if method is not None:
         # From the booking as it is now: a mail that goes after a cancellation takes the entry away.
         method = "CANCEL" if booking.status == "cancelled" else method
-        email.attach(booking_invitation_part(booking=booking, studio=context["studio"], method=method))
+        email.attach(booking_invitation_part(booking=booking, studio=current_studio(), method=method))
     return email
 
 
