@@ -19,6 +19,9 @@ urlpatterns = [
     path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="redoc"),
     path("api/platform/", include("tenants.urls")),
     path("api/", include(account_urls)),
+    # Providers' webhooks, each verified: Twilio's (RequestValidator) and the ESP's tracking (Anymail's secret).
+    path("webhooks/twilio/", include("shared_apps.messaging.urls")),
+    path("webhooks/anymail/", include("anymail.urls")),
     # Platform admins log in (the admin's login leads here), set up and use two-factor authentication;
     # nobody signs up to the platform.
     path("accounts/signup/", core_views.not_found),

@@ -1,5 +1,6 @@
 import re
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, RegexValidator
 from django.db import connections, models
@@ -61,6 +62,27 @@ def validate_country(value: str) -> None:
 CANCELLATION_WINDOW_MAX_HOURS = 24 * 60
 
 
+# The messages a studio may send by SMS (to clients who opted in), and the default: the 1-hour reminder.
+SMS_KIND_CHOICES = [
+    ("booking_confirmed", "Booking confirmed"),
+    ("booking_rescheduled", "Booking rescheduled"),
+    ("booking_cancelled", "Booking cancelled"),
+    ("reminder_24h", "Reminder, 24 hours before"),
+    ("reminder_1h", "Reminder, 1 hour before"),
+]
+
+
+def default_sms_kinds() -> list[str]:
+    return ["reminder_1h"]
+
+
+def validate_sms_kinds(value: list[str]) -> None:
+    allowed = {kind for kind, _ in SMS_KIND_CHOICES}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ValidationError(f"Not a message that can go by SMS: {', '.join(unknown)}.")
+
+
 def logo_path(studio: "Studio", filename: str) -> str:
     return f"studios/{studio.schema_name}/logo/{filename}"
 
@@ -106,6 +128,12 @@ class Studio(TenantMixin):
     staff_mfa_required = models.BooleanField(default=False)
     # Visitors without an account may book on the studio's site (the slot is held until they confirm by mail).
     guest_booking_enabled = models.BooleanField(default=True)
+    sms_kinds = ArrayField(
+        models.CharField(max_length=32, choices=SMS_KIND_CHOICES),
+        default=default_sms_kinds,
+        blank=True,
+        validators=[validate_sms_kinds],
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

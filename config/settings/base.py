@@ -46,6 +46,8 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django_tenants",
     "shared_apps.core",
+    # SMS opt-outs and usage, Twilio's and the ESP's webhooks: the platform host's.
+    "shared_apps.messaging",
     *BOTH_SCHEMAS_APPS,
     "django.contrib.staticfiles",
     "django.contrib.postgres",
@@ -397,6 +399,15 @@ if _MAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     # Each mail as a file under EMAIL_FILE_PATH (the browser tests read their server's mail there). Not a setting
     # of that name: Django refuses the old EMAIL_* settings beside MAILERS.
     MAILERS["default"]["OPTIONS"] = {"file_path": env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))}
+
+# SMS through Twilio's SDK once TWILIO_ACCOUNT_SID is set (from the Messaging Service if one is named, else from
+# TWILIO_FROM_NUMBER); until then each SMS is printed on the console. Twilio's webhooks (status callbacks, inbound
+# STOP/START) come to the platform host and are verified with TWILIO_AUTH_TOKEN.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+SMS_BACKEND = env.str("SMS_BACKEND", default="twilio" if TWILIO_ACCOUNT_SID else "console")
 
 # -- i18n ------------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from shared_apps.core.validators import (
     validate_free_json,
     validate_goals,
     validate_name,
+    validate_timezone,
 )
 
 
@@ -21,6 +22,13 @@ class FitnessLevel(models.TextChoices):
     BEGINNER = "beginner", "Beginner"
     INTERMEDIATE = "intermediate", "Intermediate"
     ADVANCED = "advanced", "Advanced"
+
+
+class ConsentSource(models.TextChoices):
+    ACCOUNT = "account", "The client, in their account"
+    BOOKING = "booking", "The client, when booking"
+    STAFF = "staff", "Staff, on the client's word"
+    SMS_START = "sms_start", "A START reply"
 
 
 class Client(models.Model):
@@ -42,6 +50,17 @@ class Client(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="client_profile"
     )
+    # The zone the client reads times in (their mails and SMS); blank: the trainer's.
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
+    # Channels: booking mails always go (they are the booking's record); reminders by email unless turned off,
+    # by SMS only with consent (when and how it was given) to the number in ``phone``.
+    email_reminders = models.BooleanField(default=True)
+    sms_opt_in = models.BooleanField(default=False)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_source = models.CharField(max_length=16, choices=ConsentSource.choices, blank=True)
+    # A hard bounce (the ESP's tracking webhook): no mail goes to the address until it is changed.
+    email_bounced_at = models.DateTimeField(null=True, blank=True)
+    email_bounce_reason = models.CharField(max_length=255, blank=True)
     is_active = models.BooleanField(default=True)
     # Set when the client's personal data was erased on request; bookings and payments stay countable.
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,7 @@
 """The outbox: one row per message, written in the transaction of the change it tells about, sent by Celery."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -27,6 +28,8 @@ class Status(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
     SUPPRESSED = "suppressed", "Suppressed"
@@ -35,7 +38,9 @@ class Status(models.TextChoices):
 class Notification(models.Model):
     """A message to a client or a staff member. Rendered when it is sent, from the booking as it is then."""
 
-    recipient_email = models.EmailField(max_length=254)
+    # The address or number it went to, read at send time (blank until then for an SMS, and once suppressed).
+    recipient_email = models.EmailField(max_length=254, blank=True)
+    recipient_phone = models.CharField(max_length=20, blank=True)
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
@@ -65,13 +70,38 @@ class Notification(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The provider's word that it reached the recipient (a delivery webhook), or that it didn't.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["send_after", "id"]
         indexes = [
             # The sweep: what is pending and due, or stuck in sending.
             models.Index(fields=["status", "send_after"], name="notification_due"),
+            # Delivery webhooks find their row by the provider's message id.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="notification_provider_id",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient_email} ({self.status})"
+        return f"{self.kind} to {self.recipient_email or self.recipient_phone} ({self.status})"
+
+
+STAFF_KINDS = (Kind.STAFF_BOOKING_NEW, Kind.STAFF_BOOKING_CANCELLED)
+
+
+class StaffNotificationPreference(models.Model):
+    """The staff notices a member of staff chose not to receive (all of them unless muted here)."""
+
+    # No database constraint, as on Notification.staff_user: the notice is written inside the booking's lock order.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    muted_kinds = ArrayField(models.CharField(max_length=32, choices=Kind.choices), default=list, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: muted {', '.join(self.muted_kinds) or 'nothing'}"

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +38,7 @@ from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
 from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.notifications.calendar import booking_invitation_part
 from tenant_apps.notifications.models import REMINDER_KINDS, Channel, Kind, Notification, Status
+from tenant_apps.notifications.sms import sms_deliver, sms_rows, sms_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -86,17 +87,19 @@ def _reminders_write(booking, *, now: datetime) -> list[Notification]:
     for kind, lead, least in reminder_rules():
         send_after = booking.start_time - lead
         if send_after >= now + least:
+            # The start it tells about: a move that raced a claimed reminder cancels it at send time.
+            details = {"start_time": booking.start_time.isoformat()}
             rows.append(
                 Notification(
                     recipient_email=booking.client.email,
                     client=booking.client,
                     kind=kind,
                     booking=booking,
-                    # The start it tells about: a move that raced a claimed reminder cancels it at send time.
-                    details={"start_time": booking.start_time.isoformat()},
+                    details=details,
                     send_after=send_after,
                 )
             )
+            rows += sms_rows(booking=booking, kind=kind, send_after=send_after, details=details)
     return Notification.objects.bulk_create(rows)
 
 
@@ -147,6 +150,9 @@ def booking_notifications_write(
         details=details,
         send_after=due,
     )
+    texts = Notification.objects.bulk_create(
+        sms_rows(booking=booking, kind=message.kind, send_after=due, details=details)
+    )
     if event in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
         _reminders_cancel(booking)
     staff_notice = _staff_notice_write(booking, event=event, now=due)
@@ -157,11 +163,10 @@ def booking_notifications_write(
     from tenant_apps.notifications.tasks import send_notification
 
     # Only the message due now; reminders hours away are left to the sweep (no eta/countdown in the broker).
-    queue_task_on_commit(send_notification, notification_id=message.pk)
-    if staff_notice is not None:
-        queue_task_on_commit(send_notification, notification_id=staff_notice.pk)
-        return [message, staff_notice, *reminders]
-    return [message, *reminders]
+    now_due = [message, *texts] if staff_notice is None else [message, *texts, staff_notice]
+    for row in now_due:
+        queue_task_on_commit(send_notification, notification_id=row.pk)
+    return [*now_due, *reminders]
 
 
 def _staff_email(notification: Notification) -> EmailMultiAlternatives:
@@ -180,12 +185,24 @@ def _staff_email(notification: Notification) -> EmailMultiAlternatives:
     )
 
 
+def client_zone(booking) -> str:
+    """The zone a client reads a booking's times in: their own if they set one, else the trainer's (the
+    studio's unless the trainer set another). Messages name it."""
+    return booking.client.timezone or booking.trainer.timezone
+
+
+def _with_tracking(email: EmailMultiAlternatives, notification: Notification) -> EmailMultiAlternatives:
+    # Echoed back by the ESP's tracking webhooks (on the platform host): the studio and the row it is about.
+    email.metadata = {"studio": connection.schema_name, "notification": str(notification.pk)}
+    email.tags = [notification.kind]
+    return email
+
+
 def _email(notification: Notification) -> EmailMultiAlternatives:
     if notification.staff_user_id is not None:
         return _staff_email(notification)
     booking = notification.booking
-    # The booking mails' zone: the trainer's (the studio's unless the trainer set another), with its name.
-    zone = ZoneInfo(booking.trainer.timezone)
+    zone = ZoneInfo(client_zone(booking))
     previous_trainer_name = notification.details.get("previous_trainer_name")
     context = {
         "kind": notification.kind,
@@ -228,7 +245,14 @@ def _is_suppressed(notification: Notification) -> bool:
     if notification.staff_user_id is not None:
         return not notification.staff_user.email
     client = notification.booking.client
-    return client.erased_at is not None or not client.is_active or not client.email
+    if client.erased_at is not None or not client.is_active:
+        return True
+    if notification.channel == Channel.SMS:
+        return sms_suppressed(notification)
+    if notification.kind in REMINDER_KINDS and not client.email_reminders:
+        return True
+    # A hard bounce: nothing more to the address until staff or the client change it.
+    return not client.email or client.email_bounced_at is not None
 
 
 def _finish(notification: Notification, **fields) -> bool:
@@ -287,8 +311,17 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
 
 def _send(notification: Notification, *, now: datetime) -> str | None:
     try:
-        email = _email(notification)
-        email.send()
+        if notification.channel == Channel.SMS:
+            recipient, provider_id = sms_deliver(notification)
+            sent = {"recipient_phone": recipient, "provider_message_id": provider_id[:255]}
+        else:
+            email = _with_tracking(_email(notification), notification)
+            email.send()
+            provider_status = getattr(email, "anymail_status", None)
+            sent = {
+                "recipient_email": email.to[0],
+                "provider_message_id": (getattr(provider_status, "message_id", None) or "")[:255],
+            }
     except Exception as error:  # any ESP or rendering failure (or the task's soft time limit): retried by the row
         logger.warning("Notification %s not sent", notification.pk, exc_info=True)
         attempts = notification.attempts
@@ -300,14 +333,7 @@ def _send(notification: Notification, *, now: datetime) -> str | None:
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
         return status if finished else None
-    provider_status = getattr(email, "anymail_status", None)
-    finished = _finish(
-        notification,
-        status=Status.SENT,
-        recipient_email=email.to[0],
-        provider_message_id=(getattr(provider_status, "message_id", None) or "")[:255],
-        sent_at=timezone.now(),
-    )
+    finished = _finish(notification, status=Status.SENT, sent_at=timezone.now(), **sent)
     return Status.SENT if finished else None
 
 

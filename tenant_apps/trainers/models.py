@@ -42,6 +42,9 @@ class Trainer(models.Model):
     )
     total_sessions = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The secret in the trainer's private calendar feed URL (an ICS subscription); blank: no feed. A new one
+    # revokes the old URL.
+    calendar_feed_token = models.CharField(max_length=64, blank=True, default="", db_default="")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -50,7 +53,12 @@ class Trainer(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=0, rating__lte=5), name="trainer_rating_0_to_5"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["calendar_feed_token"],
+                condition=~Q(calendar_feed_token=""),
+                name="trainer_calendar_feed_token_unique",
+            ),
         ]
 
     def __str__(self) -> str:
