@@ -192,6 +192,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # Run tasks in the calling process (the test suite, the benchmarks); never in a real deployment.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
+# The worker keeps LOGGING's handlers (each line names its schema) instead of replacing the root logger's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Hourly, not daily: each studio's day ends at its own midnight, and a run with nothing due changes nothing.
     "packages-expire-due": {"task": "packages.expire_due_all_studios", "schedule": 60 * 60},
@@ -200,7 +202,12 @@ CELERY_BEAT_SCHEDULE = {
     # Guests' slot holds that expired (they stopped blocking already) are deleted, with the guest's details.
     "bookings-holds-cleanup": {"task": "bookings.holds_cleanup_all_studios", "schedule": 60 * 60},
     # The outbox: what is due (reminders, mails whose queueing failed) or stuck in sending goes out.
-    "notifications-send-due": {"task": "notifications.send_due_all_studios", "schedule": 60},
+    # A fan-out still queued when the next one is due is dropped (workers were down): they don't pile up.
+    "notifications-send-due": {
+        "task": "notifications.send_due_all_studios",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The two booking reminders' leads in minutes, the early one first ("10,2" lets a demo show both within minutes).

@@ -37,8 +37,15 @@ from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
 # which only send time knows (links revoked since the row was written must not go out).
 from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.notifications.calendar import booking_invitation_part
-from tenant_apps.notifications.models import REMINDER_KINDS, Channel, Kind, Notification, Status
-from tenant_apps.notifications.sms import sms_deliver, sms_rows, sms_suppressed
+from tenant_apps.notifications.models import (
+    REMINDER_KINDS,
+    Channel,
+    Kind,
+    Notification,
+    StaffNotificationPreference,
+    Status,
+)
+from tenant_apps.notifications.sms import SmsRefused, sms_deliver, sms_rows, sms_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +125,8 @@ def _staff_notice_write(booking, *, event: str, now: datetime) -> Notification |
     if not user.email or not user.is_active:
         return None
     if latest is not None and latest.kind in ("created", "cancelled") and latest.actor_id == user.pk:
+        return None
+    if StaffNotificationPreference.objects.filter(user_id=user.pk, muted_kinds__contains=[kind]).exists():
         return None
     return Notification.objects.create(
         recipient_email=user.email,
@@ -322,6 +331,9 @@ def _send(notification: Notification, *, now: datetime) -> str | None:
                 "recipient_email": email.to[0],
                 "provider_message_id": (getattr(provider_status, "message_id", None) or "")[:255],
             }
+    except SmsRefused as refusal:
+        finished = _finish(notification, status=Status.SUPPRESSED, last_error=str(refusal)[:2000])
+        return Status.SUPPRESSED if finished else None
     except Exception as error:  # any ESP or rendering failure (or the task's soft time limit): retried by the row
         logger.warning("Notification %s not sent", notification.pk, exc_info=True)
         attempts = notification.attempts

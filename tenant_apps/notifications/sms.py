@@ -3,6 +3,11 @@
 from tenant_apps.notifications.models import Notification
 
 
+class SmsRefused(Exception):
+    """The provider refused the number for good (it opted out: Twilio's error 21610); the row ends suppressed,
+    never retried."""
+
+
 def sms_rows(*, booking, kind: str, send_after, details: dict) -> list[Notification]:
     """The SMS twins (unsaved) of the client's message ``kind`` about ``booking``: none unless the studio sends
     that kind by SMS and the client opted in with a number."""
