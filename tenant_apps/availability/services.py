@@ -12,8 +12,9 @@ from tenant_apps.trainers.models import Trainer
 
 
 def lock_trainer(trainer: Trainer) -> Trainer:
-    """Serialise every change to one trainer's calendar: windows, breaks and bookings take this row lock."""
-    return Trainer.objects.select_for_update().get(pk=trainer.pk)
+    """Serialise every change to one trainer's calendar: windows, breaks and bookings take this row lock. The
+    trainer's account comes along, unlocked (the booking's notices read it)."""
+    return Trainer.objects.select_related("user").select_for_update(of=("self",)).get(pk=trainer.pk)
 
 
 def _overlapping_windows(window: AvailabilitySlot):

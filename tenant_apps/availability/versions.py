@@ -46,8 +46,11 @@ def _bump_quietly(schema: str) -> None:
     """A cache that can't be reached must not fail the write that changed the calendar (nor answer 500 for a
     booking already committed): the weeks cached before then expire on their own."""
     try:
-        with schema_context(schema):  # the studio that changed, whatever the connection is on by now
-            _bump()
+        if connection.schema_name == schema:
+            _bump()  # a schema_context would make the connection set its search path again (a round trip)
+        else:
+            with schema_context(schema):  # the studio that changed, whatever the connection is on by now
+                _bump()
     except Exception:
         logger.exception("could not bump the calendar version of %s", schema)
 

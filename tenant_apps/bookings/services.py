@@ -370,6 +370,8 @@ def booking_create(
         payment_state=payment_state,
         client_package=paid_by,
         created_by=created_by,
+        # Its confirmation is written to the outbox below, in this transaction.
+        confirmation_sent=status == BookingStatus.CONFIRMED,
         **times,
     )
     _save_times(booking)
@@ -382,8 +384,7 @@ def booking_create(
         note = "Booked outside the offered times." if off_grid else ""
     _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status, off_grid=off_grid, note=note)
     if status == BookingStatus.CONFIRMED:
-        booking.confirmation_sent = _notify_client(booking, "booking_confirmed", now=now)
-        booking.save(update_fields=["confirmation_sent"])
+        _notify_client(booking, "booking_confirmed", now=now)
     elif status == BookingStatus.PENDING:
         # A "request received" mail; the confirmation comes with booking_confirm.
         _notify_client(booking, "booking_requested", now=now)

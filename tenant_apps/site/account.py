@@ -1,8 +1,10 @@
-"""My account: a signed-in client's sessions, packages (with their ledger in plain words) and profile.
+"""My account: a signed-in client's sessions, packages (with their ledger in plain words), notifications and
+profile.
 
 The pages read through the same selectors as /api/me/... (a client sees only their own records) and write
-through the accounts service, so the page and the API can't disagree. Staff have no sessions or packages of
-their own here: they are sent to their profile, which every account has.
+through the accounts service (the profile) and the clients' channels service (notifications), so the page and
+the API can't disagree. Staff have no sessions, packages or notification settings of their own here: they are
+sent to their profile, which every account has.
 """
 
 from datetime import datetime
@@ -29,9 +31,13 @@ from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
 from tenant_apps.bookings.models import Booking
 from tenant_apps.bookings.selectors import my_bookings
 from tenant_apps.bookings.tokens import booking_manage_token
-from tenant_apps.clients.selectors import NoClientProfile, NotAClient
+from tenant_apps.clients.channels import client_channels_update, phone_opted_out
+from tenant_apps.clients.models import Client, ConsentSource
+from tenant_apps.clients.selectors import NoClientProfile, NotAClient, client_of_user
 from tenant_apps.packages.models import ClientPackage, CreditTransaction
 from tenant_apps.packages.selectors import client_packages_of_user
+from tenant_apps.site.forms import NotificationsForm
+from tenants.models import SMS_KIND_CHOICES
 
 PAST_PER_PAGE = 10
 STAFF_MESSAGE = (
@@ -167,6 +173,103 @@ def _package_state(client_package: ClientPackage) -> str:
     if client_package.status == ClientPackage.Status.EXPIRED or client_package.sessions_remaining > 0:
         return "Expired"
     return "Used up"
+
+
+# What the studio may send by text, as the client reads it ("If you agree, the studio texts you: ...").
+SMS_KIND_WORDS = {
+    "booking_confirmed": "the confirmation when you book",
+    "booking_rescheduled": "the new time when a session is moved",
+    "booking_cancelled": "word when a session is cancelled",
+    "reminder_24h": "a reminder the day before a session",
+    "reminder_1h": "a reminder an hour before a session",
+}
+# Who turned texts on, as the client reads it.
+CONSENT_WORDS = {
+    ConsentSource.ACCOUNT: "you turned them on here",
+    ConsentSource.BOOKING: "you agreed when booking",
+    ConsentSource.STAFF: "the studio turned them on at your word",
+    ConsentSource.SMS_START: "you texted START",
+}
+
+
+def consent_wording(client: Client, *, zone: ZoneInfo) -> str:
+    """The consent on record: "Texts on since 3 Dec 2026, 14:05 GMT (you turned them on here)"."""
+    if not client.sms_opt_in or client.sms_consent_at is None:
+        return "Texts are off."
+    local = client.sms_consent_at.astimezone(zone)
+    how = CONSENT_WORDS.get(client.sms_consent_source)
+    since = f"Texts on since {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return f"{since} ({how})." if how else f"{since}."
+
+
+class NotificationsView(LoginRequiredMixin, View):
+    """Reminders by email, texts with the client's consent (where the studio sends any) and the client's own
+    time zone, saved through the clients' channels service (consent recorded as given "in the account")."""
+
+    def _render(self, request, client: Client, form: NotificationsForm):
+        studio = request.tenant
+        kinds = dict(SMS_KIND_CHOICES)
+        context = {
+            "section": "notifications",
+            "form": form,
+            "client": client,
+            "texts": [SMS_KIND_WORDS.get(kind, kinds.get(kind, kind)) for kind in studio.sms_kinds],
+            "consent": consent_wording(client, zone=ZoneInfo(client.timezone or studio.timezone)),
+            "opted_out": phone_opted_out(client.phone),
+        }
+        # A form with mistakes comes back as a page like any other (200), as the profile does.
+        return render(request, "site/account/notifications.html", context)
+
+    def _form(self, request, client: Client, data=None) -> NotificationsForm:
+        initial = {
+            "email_reminders": client.email_reminders,
+            "sms_opt_in": client.sms_opt_in,
+            "phone": client.phone.as_international if client.phone else "",
+            "timezone": client.timezone,
+        }
+        texts_sent = bool(request.tenant.sms_kinds)
+        return NotificationsForm(
+            data, initial=initial, studio=request.tenant, current_zone=client.timezone, texts_sent=texts_sent
+        )
+
+    def _client(self, request):
+        """The signed-in client's own record, or the page to show instead (staff: their profile)."""
+        try:
+            return client_of_user(user=request.user), None
+        except NotAClient:
+            return None, _to_profile_if_staff(request)
+        except NoClientProfile:
+            return None, _no_profile(request, "notifications")
+
+    def get(self, request):
+        client, instead = self._client(request)
+        if instead is not None:
+            return instead
+        return self._render(request, client, self._form(request, client))
+
+    def post(self, request):
+        client, instead = self._client(request)
+        if instead is not None:
+            return instead
+        form = self._form(request, client, request.POST)
+        if not form.is_valid():
+            return self._render(request, client, form)
+        data = form.cleaned_data
+        try:
+            client_channels_update(
+                client=client,
+                email_reminders=data["email_reminders"],
+                # Not asked where the studio sends no texts: the client's choice is kept as it is.
+                sms_opt_in=data.get("sms_opt_in", client.sms_opt_in),
+                phone=data.get("phone", str(client.phone) if client.phone else ""),
+                timezone=data["timezone"],
+                source=ConsentSource.ACCOUNT,
+            )
+        except ApplicationError as error:
+            form.add_application_error(error)
+            return self._render(request, client, form)
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("account-notifications")
 
 
 class ProfileForm(forms.Form):

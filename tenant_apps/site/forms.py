@@ -6,7 +6,12 @@ import phonenumbers
 from django import forms
 
 from shared_apps.core.exceptions import ApplicationError
-from shared_apps.core.phone_numbers import studio_phone_region
+from shared_apps.core.phone_numbers import (
+    PHONE_INPUT_MAX_LENGTH,
+    InvalidPhoneNumber,
+    phone_number_e164,
+    studio_phone_region,
+)
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TEXT_MAX_LENGTH
 
 PAY_AT_STUDIO = "studio"
@@ -109,3 +114,84 @@ def _phone_hint(region: str | None) -> str:
     national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
     international = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return f"For example {national}, or {international} from abroad."
+
+
+# The zones a client picks from on My account, by region; a zone set some other way is added to them.
+COMMON_TIMEZONES = {
+    "Europe": [
+        "Europe/Amsterdam", "Europe/Athens", "Europe/Berlin", "Europe/Dublin", "Europe/Helsinki", "Europe/Istanbul",
+        "Europe/Lisbon", "Europe/London", "Europe/Madrid", "Europe/Paris", "Europe/Rome", "Europe/Stockholm",
+        "Europe/Warsaw", "Europe/Zurich",
+    ],
+    "Americas": [
+        "America/Anchorage", "America/Argentina/Buenos_Aires", "America/Bogota", "America/Chicago", "America/Denver",
+        "America/Halifax", "America/Los_Angeles", "America/Mexico_City", "America/New_York", "America/Phoenix",
+        "America/Sao_Paulo", "America/Toronto", "America/Vancouver", "Pacific/Honolulu",
+    ],
+    "Africa and Asia": [
+        "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos", "Africa/Nairobi", "Asia/Bangkok", "Asia/Dubai",
+        "Asia/Hong_Kong", "Asia/Jerusalem", "Asia/Kolkata", "Asia/Shanghai", "Asia/Singapore", "Asia/Tokyo",
+    ],
+    "Oceania": ["Australia/Brisbane", "Australia/Perth", "Australia/Sydney", "Pacific/Auckland"],
+    "Other": ["UTC"],
+}  # fmt: skip
+
+
+def _zone_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+class NotificationsForm(forms.Form):
+    """A client's channels: reminders by email, texts (only where the studio sends any) to their mobile, and
+    the zone times are given in. The number is read here as the channels service reads it (so its mistakes
+    show with the others); the service's own refusals land on the field they name."""
+
+    email_reminders = forms.BooleanField(label="Email me a reminder before my sessions", required=False)
+    sms_opt_in = forms.BooleanField(required=False)
+    phone = forms.CharField(
+        label="Mobile number",
+        required=False,
+        max_length=PHONE_INPUT_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="The times in your reminders and texts are given in this zone.",
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+    )
+
+    def __init__(self, *args, studio, current_zone: str, texts_sent: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if texts_sent:
+            self.fields[
+                "sms_opt_in"
+            ].label = f"I agree to receive appointment texts from {studio.name}. Reply STOP to opt out."
+            self.fields["phone"].help_text = _phone_hint(studio_phone_region())
+        else:
+            del self.fields["sms_opt_in"], self.fields["phone"]
+        groups = {region: list(zones) for region, zones in COMMON_TIMEZONES.items()}
+        listed = {zone for zones in groups.values() for zone in zones}
+        if current_zone and current_zone not in listed:
+            groups["Other"].insert(0, current_zone)
+        self.fields["timezone"].choices = [("", f"The studio's ({studio.timezone})")] + [
+            (region, [(zone, _zone_label(zone)) for zone in zones]) for region, zones in groups.items()
+        ]
+
+    def clean_phone(self) -> str:
+        text = self.cleaned_data["phone"]
+        if not text:
+            return ""
+        try:
+            return phone_number_e164(text, region=studio_phone_region())
+        except InvalidPhoneNumber as error:
+            raise forms.ValidationError(str(error), code="invalid_phone") from error
+
+    def add_application_error(self, error: ApplicationError) -> None:
+        """The service's refusal by the field it is about, or in the summary when this form has no such field."""
+        fields = {name: problems for name, problems in dict(error.fields).items() if name in self.fields}
+        for name, problems in fields.items():
+            for problem in problems if isinstance(problems, list) else [problems]:
+                self.add_error(name, str(problem))
+        if not fields:
+            self.add_error(None, error.message)

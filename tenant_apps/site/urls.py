@@ -12,10 +12,11 @@ urlpatterns += [
     path("book/confirm/<str:token>/", manage.ConfirmHoldView.as_view(), name="book_confirm_hold"),
 ]
 
-# My account: a signed-in client's sessions, packages and profile (tenant_apps/site/account.py).
+# My account: a signed-in client's sessions, packages, notifications and profile (tenant_apps/site/account.py).
 urlpatterns += [
     path("account/", account.SessionsView.as_view(), name="account-sessions"),
     path("account/packages/", account.PackagesView.as_view(), name="account-packages"),
+    path("account/notifications/", account.NotificationsView.as_view(), name="account-notifications"),
     path("account/profile/", account.ProfileView.as_view(), name="account-profile"),
 ]
 

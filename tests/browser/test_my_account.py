@@ -1,5 +1,5 @@
 """My account in a real browser: a client signs in, finds their upcoming session and their package with its
-ledger, and changes their phone number; every page accessible, at desktop and phone width."""
+ledger, changes their phone number and turns texts on; every page accessible, at desktop and phone width."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -127,3 +127,13 @@ def test_a_client_sees_their_sessions_and_packages_and_changes_their_phone(page,
     assert page.get_by_text("Your profile is saved.").is_visible()
     assert page.get_by_label("Phone (optional)").input_value() == "+44 7911 123456"
     assert "trainerhub" not in page.content().lower()
+
+    # Notifications: texts turned on to the profile's number, the consent on record shown once saved.
+    page.get_by_role("link", name="Notifications").click()
+    check_page(page, "account-notifications")
+    assert page.get_by_label("Mobile number").input_value() == "+44 7911 123456"
+    page.get_by_label("I agree to receive appointment texts from Alpha Strength. Reply STOP to opt out.").check()
+    page.get_by_role("button", name="Save notifications").click()
+    assert page.get_by_text("Your notification settings are saved.").is_visible()
+    assert "Texts on since" in page.inner_text("main") and "(you turned them on here)" in page.inner_text("main")
+    check_page(page, "account-notifications-saved")
