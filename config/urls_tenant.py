@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("tenant_apps.bookings.urls")),
     # The outbox's API and the trainers' private calendar feeds.
     path("", include("tenant_apps.notifications.urls")),
+    path("", include("tenant_apps.notifications.feed_urls")),
     path("accounts/", include("allauth.urls")),
     path("desk/", include("tenant_apps.desk.urls")),
     path("", include("tenant_apps.site.urls")),

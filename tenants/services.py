@@ -173,6 +173,7 @@ STUDIO_SETTINGS_FIELDS = frozenset(
         "cancellation_policy",
         "default_cancellation_window_hours",
         "guest_booking_enabled",
+        "sms_kinds",
     }
 )
 LOGO_MAX_BYTES = 2 * 1024 * 1024

@@ -1,5 +1,6 @@
 """The studio's own settings, on the studio's host: every member reads them, the owner changes them."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadhandler import FileUploadHandler
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,8 +13,15 @@ from shared_apps.core.permissions import IsStudioMember, IsStudioOwner
 from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name, validate_timezone
 from tenants import services
 from tenants.countries import COUNTRY_CODES
-from tenants.models import CANCELLATION_WINDOW_MAX_HOURS, Studio
+from tenants.models import CANCELLATION_WINDOW_MAX_HOURS, SMS_KIND_CHOICES, Studio
+from tenants.models import validate_sms_kinds as sms_kinds_check
 from tenants.themes import available_themes
+
+SMS_KINDS_HELP = (
+    "The client messages that also go by SMS to clients who agreed to texts (the rest go by email only): any of "
+    + ", ".join(f"`{kind}`" for kind, _label in SMS_KIND_CHOICES)
+    + ". A new studio texts the 1-hour reminder only."
+)
 
 
 class StudioSettingsOutput(serializers.Serializer):
@@ -38,6 +46,7 @@ class StudioSettingsOutput(serializers.Serializer):
         help_text="Visitors without an account may book on the studio's site: the slot is held for them while "
         "they confirm by the link mailed to them."
     )
+    sms_kinds = serializers.ListField(child=serializers.CharField(), help_text=SMS_KINDS_HELP)
     updated = serializers.DateTimeField()
 
     def get_logo_url(self, studio: Studio) -> str | None:
@@ -72,6 +81,7 @@ class StudioSettingsInput(serializers.Serializer):
     cancellation_policy = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
     default_cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=CANCELLATION_WINDOW_MAX_HOURS)
     guest_booking_enabled = serializers.BooleanField()
+    sms_kinds = serializers.ListField(child=serializers.CharField(max_length=32), help_text=SMS_KINDS_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +94,15 @@ class StudioSettingsInput(serializers.Serializer):
         if isinstance(country, str) and country in COUNTRY_CODES:
             self.fields["contact_phone"].region = country
         return super().to_internal_value(data)
+
+    def validate_sms_kinds(self, value: list[str]) -> list[str]:
+        """Only kinds that can go by SMS (the model's rule and words), each once, in the order of
+        SMS_KIND_CHOICES so the same choice always reads the same."""
+        try:
+            sms_kinds_check(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+        return [kind for kind, _label in SMS_KIND_CHOICES if kind in value]
 
 
 class StudioSettingsApi(APIView):
@@ -103,7 +122,8 @@ class StudioSettingsApi(APIView):
         description=(
             "The owner changes any of the fields sent (managers, trainers and clients: 403). The slug and the "
             "studio's status are not settings. A phone number without its country code is read as one of the "
-            "studio's country (the one sent in the same request, if any) and stored as E.164.\n\n"
+            "studio's country (the one sent in the same request, if any) and stored as E.164. `sms_kinds` lists the "
+            "client messages that also go by SMS; a kind that can't is refused (400).\n\n"
             "Changing `timezone` moves no booking: bookings are instants, shown from then on in the new zone; "
             "`notices` says so (and what else a change did not do)."
         ),

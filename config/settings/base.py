@@ -177,12 +177,14 @@ else:
         }
     }
     # A broker in plain files, so the web process, the worker and beat share it without any server.
+    # CELERY_BROKER_DIR: another folder (a benchmark's server queues where no worker reads).
     CELERY_BROKER_URL = "filesystem://"
+    _BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery")))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "celery" / "queue"),
-        "data_folder_out": str(VAR_DIR / "celery" / "queue"),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 
@@ -332,6 +334,8 @@ SPECTACULAR_SETTINGS = {
         # How a package was sold; a booking's recorded payment takes the same methods but "complimentary".
         "PackagePaymentMethodEnum": "tenant_apps.packages.models.PaymentMethod",
         "SessionPaymentMethodEnum": "tenant_apps.bookings.models.SESSION_PAYMENT_METHODS",
+        "NotificationKindEnum": "tenant_apps.notifications.models.Kind",
+        "NotificationStatusEnum": "tenant_apps.notifications.models.Status",
     },
 }
 
@@ -394,13 +398,30 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Mail goes out through Anymail (SendGrid unless ANYMAIL_BACKEND names another ESP) once its key is set;
-# until then it is printed on the console.
-if env.str("SENDGRID_API_KEY", default=""):
-    ANYMAIL = {"SENDGRID_API_KEY": env.str("SENDGRID_API_KEY")}
-    _MAIL_BACKEND = env.str("ANYMAIL_BACKEND", default="anymail.backends.sendgrid.EmailBackend")
-else:
-    _MAIL_BACKEND = env.str("MAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Mail goes out through Anymail's backend for MAIL_ESP once that ESP's credentials are set; until then it is printed
+# on the console (MAIL_BACKEND names any other backend, and wins). Postmark is the documented production ESP.
+# Anymail has dropped official support for SendGrid (it warns on every send): it stays for installs that set only
+# SENDGRID_API_KEY, and by MAIL_ESP=sendgrid.
+_ESP_KEYS = {
+    # ESP: (the settings it needs, the ones it may take)
+    "postmark": (["POSTMARK_SERVER_TOKEN"], []),
+    "mailgun": (["MAILGUN_API_KEY", "MAILGUN_SENDER_DOMAIN"], ["MAILGUN_WEBHOOK_SIGNING_KEY"]),
+    "sendgrid": (["SENDGRID_API_KEY"], []),
+    "resend": (["RESEND_API_KEY"], []),
+    # boto3's own credentials (AWS_* variables or the machine's role); needs `pip install django-anymail[amazon-ses]`.
+    "amazon_ses": ([], []),
+}
+_only_sendgrid = env.str("SENDGRID_API_KEY", default="") and not env.str("POSTMARK_SERVER_TOKEN", default="")
+MAIL_ESP = env.str("MAIL_ESP", default="sendgrid" if _only_sendgrid else "postmark")
+if MAIL_ESP not in _ESP_KEYS:
+    raise environ.ImproperlyConfigured(f"MAIL_ESP: one of {', '.join(_ESP_KEYS)}.")
+_needed, _optional = _ESP_KEYS[MAIL_ESP]
+ANYMAIL = {key: env.str(key) for key in [*_needed, *_optional] if env.str(key, default="")}
+if env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
+    # "user:password": the basic auth Anymail's tracking webhooks require of the ESP's calls.
+    ANYMAIL["WEBHOOK_SECRET"] = env.str("ANYMAIL_WEBHOOK_SECRET")
+_ESP_BACKEND = f"anymail.backends.{MAIL_ESP}.EmailBackend" if all(key in ANYMAIL for key in _needed) else None
+_MAIL_BACKEND = env.str("MAIL_BACKEND", default=_ESP_BACKEND or "django.core.mail.backends.console.EmailBackend")
 MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
 if _MAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     # Each mail as a file under EMAIL_FILE_PATH (the browser tests read their server's mail there). Not a setting

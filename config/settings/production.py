@@ -45,3 +45,7 @@ if env.str("SENTRY_DSN", default=""):
 
     sentry_sdk.init(dsn=env.str("SENTRY_DSN"), send_default_pii=False)
 SITE_SCHEME = env.str("SITE_SCHEME", default="https")
+
+# Without Anymail's basic-auth secret the ESP's tracking webhooks would be open to anyone (Anymail only warns).
+if MAILERS["default"]["BACKEND"].startswith("anymail.") and "WEBHOOK_SECRET" not in ANYMAIL:  # noqa: F405
+    raise ImproperlyConfigured("Production needs ANYMAIL_WEBHOOK_SECRET (user:password) for the ESP's webhooks.")

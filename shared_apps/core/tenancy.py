@@ -26,6 +26,13 @@ def site_url(path: str = "/") -> str:
     return _absolute(studio.get_primary_domain().domain if studio else settings.PLATFORM_DOMAIN, path)
 
 
+def platform_url(path: str = "/") -> str:
+    """An absolute link to ``path`` on the platform's host, whatever schema is active (providers' webhooks)."""
+    from django.conf import settings
+
+    return _absolute(settings.PLATFORM_DOMAIN, path)
+
+
 def _absolute(host: str, path: str) -> str:
     from django.conf import settings
 

@@ -98,6 +98,13 @@ def client_update(*, client: Client, **changes) -> Client:
         changes["email"] = UserManager.normalize_email(changes["email"])
         if Client.objects.filter(email__iexact=changes["email"]).exclude(pk=client.pk).exists():
             raise ValidationFailed(fields={"email": [EMAIL_TAKEN]})
+        if changes["email"].lower() != client.email.lower():
+            # A new address hasn't bounced: mail goes to it again (the outbox skips a bounced one). A change of
+            # case only is the same mailbox, still bouncing.
+            changes |= {"email_bounced_at": None, "email_bounce_reason": ""}
+    if "phone" in changes and str(changes["phone"] or "") != str(client.phone or "") and client.sms_opt_in:
+        # Consent to texts was given for the old number: a new one needs its own (My account → Notifications).
+        changes |= {"sms_opt_in": False, "sms_consent_at": None, "sms_consent_source": ""}
     for name, value in changes.items():
         setattr(client, name, value)
     # The email's uniqueness is the constraint's, checked on save (a race there is a clean 400 too).
@@ -145,6 +152,9 @@ def client_erase(*, client: Client) -> Client:
         "email": placeholder, "first_name": "Erased", "last_name": "", "phone": "", "fitness_level": "",
         "goals": [], "preferences": {}, "notes": "", "tags": [], "is_active": False, "user": None,
         "erased_at": timezone.now(),
+        # The ESP's bounce text quotes the old address.
+        "email_bounced_at": None, "email_bounce_reason": "",
+        "sms_opt_in": False, "sms_consent_at": None, "sms_consent_source": "", "timezone": "",
     }.items():  # fmt: skip
         setattr(client, name, value)
     client.save()

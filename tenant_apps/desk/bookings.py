@@ -35,6 +35,7 @@ from tenant_apps.clients.selectors import client_list, client_search
 from tenant_apps.clients.services import client_create, may_create_clients
 from tenant_apps.desk import forms
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.notifications.selectors import may_see_delivery_errors, notification_list
 from tenant_apps.packages.models import ClientPackage
 from tenant_apps.packages.selectors import usable_client_packages
 from tenant_apps.site.book import Choice, free_starts, nearest_free_starts
@@ -48,6 +49,8 @@ SEARCH_LIMIT = 10
 HTMX_REFUSAL_STATUS = 200
 # Told to the page when a booking changed, so a calendar showing it can refresh.
 CHANGED_EVENT = "deskBookingChanged"
+# A booking moved again and again gathers messages; the panel lists the latest ones.
+MESSAGES_SHOWN = 30
 
 
 def _zone() -> ZoneInfo:
@@ -338,6 +341,10 @@ def _panel_context(request: HttpRequest, booking: Booking, bound: dict | None = 
     # says so too).
     move_trainers = offering_trainers(booking.session_type) if user.manages_studio else Trainer.objects.none()
     undo_deadline = services.booking_undo_deadline(booking, events=events)
+    # The client's messages, the reminders due and the trainer's notices, as GET /api/notifications/?booking=<id>
+    # lists them for the caller: the latest, shown in the order they go out.
+    latest = notification_list(user=user).filter(booking=booking).order_by("-send_after", "-id")
+    notifications = list(latest[: MESSAGES_SHOWN + 1])
     context = {
         "booking": booking,
         "start": booking.start_time.astimezone(zone),
@@ -369,6 +376,9 @@ def _panel_context(request: HttpRequest, booking: Booking, bound: dict | None = 
         },
         "has_packages": may_attach and client_packages.exists(),
         "move_trainers": list(move_trainers),
+        "notifications": list(reversed(notifications[:MESSAGES_SHOWN])),
+        "more_notifications": len(notifications) > MESSAGES_SHOWN,
+        "may_see_errors": may_see_delivery_errors(user),
     }
     if is_active:
         shown = booking.trainer

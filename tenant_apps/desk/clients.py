@@ -1,5 +1,5 @@
 """The desk's client book: the list (the API's filters, query parameters and pages), a client's page (profile,
-timeline, packages, bookings) and erasure.
+timeline, packages, bookings, messages) and erasure.
 
 Every read goes through the API's selectors (a trainer sees the clients they train or who booked them; anyone
 else's id is a 404) and every write through the same services as the API, with its permissions: the owner and
@@ -43,12 +43,14 @@ from tenant_apps.clients.filters import ClientFilter
 from tenant_apps.clients.models import Client, FitnessLevel
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.desk.today import money, payment_words
+from tenant_apps.notifications.selectors import may_see_delivery_errors, notification_list
 from tenant_apps.packages import services as package_services
 from tenant_apps.packages.models import CreditTransaction, PaymentMethod
 from tenant_apps.packages.selectors import client_package_list, package_list
 from tenant_apps.trainers.models import Trainer
 
 BOOKINGS_SHOWN = 20
+MESSAGES_SHOWN = 20
 MANAGERS_ONLY = "Only the studio's owner and managers can change a client's record or packages."
 
 
@@ -260,6 +262,11 @@ def client_page(
     bookings = list(client_bookings(user=user, client=client)[: BOOKINGS_SHOWN + 1])
     for booking in bookings:
         booking.payment_words = payment_words(booking)
+    # The messages to the client that the caller may see (a trainer: those about their sessions), as the API's
+    # GET /api/notifications/?client=<id> lists them.
+    notifications = list(
+        notification_list(user=user).filter(client=client).order_by("-created", "-id")[: MESSAGES_SHOWN + 1]
+    )
     context = {
         "client": client,
         "form": form or ClientForm.for_client(client),
@@ -268,6 +275,9 @@ def client_page(
         "timeline": _timeline(selectors.client_timeline(client=client, user=user), zone),
         "bookings": bookings[:BOOKINGS_SHOWN],
         "more_bookings": len(bookings) > BOOKINGS_SHOWN,
+        "notifications": notifications[:MESSAGES_SHOWN],
+        "more_notifications": len(notifications) > MESSAGES_SHOWN,
+        "may_see_errors": may_see_delivery_errors(user),
         "may_edit": services.may_change_clients(user) and not client.erased_at,
         "may_sell": package_services.may_manage_client_packages(user) and not client.erased_at,
         "may_erase": services.may_erase_clients(user) and not client.erased_at,

@@ -1,4 +1,5 @@
-"""The desk: trainers' own pages — the weekly hours, one-off windows and time off, and the trainer's profile.
+"""The desk: trainers' own pages — the weekly hours, one-off windows and time off, the trainer's profile, and
+the URL of their private calendar feed (made, replaced or turned off here; notifications.feed serves it).
 
 Writes go through the same services as /api/availability/, /api/breaks/ and /api/trainers/<id>/ (so the public
 week sees a change at once: the services save through the ORM, whose signals bump the calendar's version).
@@ -31,6 +32,7 @@ from tenant_apps.availability import selectors as availability_selectors
 from tenant_apps.availability import services as availability_services
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
 from tenant_apps.desk.forms import BoundedDateField, StudioDateTimeField, refused_form
+from tenant_apps.notifications import feed
 from tenant_apps.trainers import services as trainer_services
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import trainer_list
@@ -336,6 +338,18 @@ class ProfileForm(ServiceErrorsForm):
     )
 
 
+def _profile_context(request, trainer: Trainer, form: ProfileForm) -> dict:
+    """The profile page's context; the feed's URL only for those who may manage it (the URL is its key)."""
+    may_manage_feed = feed.may_manage_calendar_feed(request.user, trainer)
+    context = {"trainer": trainer, "form": form, "may_manage_feed": may_manage_feed}
+    if may_manage_feed:
+        url = feed.feed_url(trainer)
+        context["feed_url"] = url
+        # The same address for the calendar apps that subscribe through a webcal: link (Apple, Outlook).
+        context["feed_webcal_url"] = "webcal://" + url.split("://", 1)[1] if url else ""
+    return context
+
+
 class TrainerProfileView(StaffRequiredMixin, View):
     """A trainer edits their own profile; owner and managers anyone's (the TRAINER_SELF_EDITABLE fields and the
     photo)."""
@@ -358,7 +372,7 @@ class TrainerProfileView(StaffRequiredMixin, View):
         if isinstance(trainer, HttpResponse):
             return trainer
         form = ProfileForm(initial={name: getattr(trainer, name) for name in trainer_services.TRAINER_SELF_EDITABLE})
-        return render(request, self.template_name, {"trainer": trainer, "form": form})
+        return render(request, self.template_name, _profile_context(request, trainer, form))
 
     def post(self, request, trainer_id: int | None = None):
         trainer = self._trainer(request, trainer_id)
@@ -372,7 +386,7 @@ class TrainerProfileView(StaffRequiredMixin, View):
                 f"The photo is larger than {trainer_services.PHOTO_MAX_BYTES // (1024 * 1024)} MB.",
                 initial={name: getattr(trainer, name) for name in trainer_services.TRAINER_SELF_EDITABLE},
             )
-            return render(request, self.template_name, {"trainer": trainer, "form": form}, status=413)
+            return render(request, self.template_name, _profile_context(request, trainer, form), status=413)
         form = ProfileForm(request.POST, request.FILES)
         if form.is_valid():
             changes = {name: form.cleaned_data[name] for name in trainer_services.TRAINER_SELF_EDITABLE}
@@ -386,7 +400,36 @@ class TrainerProfileView(StaffRequiredMixin, View):
                 messages.success(request, "The profile was saved.")
                 return redirect(request.path)
         trainer.refresh_from_db()
-        return render(request, self.template_name, {"trainer": trainer, "form": form}, status=400)
+        return render(request, self.template_name, _profile_context(request, trainer, form), status=400)
+
+
+# -- calendar feed ----------------------------------------------------------------------------------------
+
+
+class CalendarFeedChangeView(StaffRequiredMixin, View):
+    """A new private feed URL (``action=rotate``: the first one, or one that revokes the old), or none
+    (``action=revoke``). The owner and managers for any trainer, a trainer for their own (403 for another's)."""
+
+    def post(self, request, trainer_id: int):
+        trainer = get_object_or_404(trainer_list(user=request.user), pk=trainer_id)
+        if not feed.may_manage_calendar_feed(request.user, trainer):
+            return forbidden(request, "You can only manage your own calendar feed.")
+        action = request.POST.get("action")
+        if action == "rotate":
+            had_one = bool(trainer.calendar_feed_token)
+            feed.feed_token_rotate(trainer)
+            done = (
+                "A new feed address was made; the old one no longer works." if had_one else "The feed address was made."
+            )
+            messages.success(request, done)
+        elif action == "revoke":
+            feed.feed_token_revoke(trainer)
+            messages.success(request, "The calendar feed was turned off; its address no longer works.")
+        else:
+            return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+        own = trainer.user_id == request.user.pk
+        target = reverse("desk:trainer_profile") if own else reverse("desk:trainer_profile", args=[trainer.pk])
+        return redirect(f"{target}#calendar-feed")
 
 
 urlpatterns = [
@@ -398,4 +441,5 @@ urlpatterns = [
     path("hours/time-off/<int:break_id>/remove/", BreakRemoveView.as_view(), name="break_remove"),
     path("hours/profile/", TrainerProfileView.as_view(), name="trainer_profile"),
     path("trainers/<int:trainer_id>/profile/", TrainerProfileView.as_view(), name="trainer_profile"),
+    path("trainers/<int:trainer_id>/calendar-feed/", CalendarFeedChangeView.as_view(), name="trainer_calendar_feed"),
 ]

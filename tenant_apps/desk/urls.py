@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tenant_apps.desk import bookings, calendar, clients, imports, today, trainers
+from tenant_apps.desk import bookings, calendar, clients, imports, preferences, today, trainers
 
 app_name = "desk"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     *clients.urlpatterns,
     *imports.urlpatterns,
     *trainers.urlpatterns,
+    *preferences.urlpatterns,
 ]

@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        from tenant_apps.notifications import signals  # noqa: F401  (connects the receivers)
+        from tenant_apps.notifications import signals, tracking  # noqa: F401  (connect the receivers)

@@ -17,11 +17,14 @@ class Kind(models.TextChoices):
     BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
     REMINDER_24H = "reminder_24h", "Reminder, 24 hours before"
     REMINDER_1H = "reminder_1h", "Reminder, 1 hour before"
+    PACKAGE_PURCHASED = "package_purchased", "Package purchased"
+    PACKAGE_EXPIRING = "package_expiring", "Package expiring"
     STAFF_BOOKING_NEW = "staff_booking_new", "New booking (staff)"
     STAFF_BOOKING_CANCELLED = "staff_booking_cancelled", "Booking cancelled (staff)"
 
 
 REMINDER_KINDS = (Kind.REMINDER_24H, Kind.REMINDER_1H)
+PACKAGE_KINDS = (Kind.PACKAGE_PURCHASED, Kind.PACKAGE_EXPIRING)
 
 
 class Status(models.TextChoices):
@@ -59,6 +62,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     booking = models.ForeignKey(
         "bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    client_package = models.ForeignKey(
+        "packages.ClientPackage", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
     )
     # What the current booking can't say any more at send time (the trainer before a move).
     details = models.JSONField(default=dict, blank=True)

@@ -5,16 +5,22 @@ Reminders (``reminder_24h`` at the start minus 24 h, ``reminder_1h`` at the star
 so a DST change in between doesn't move them) are written for confirmed bookings only, and only when they
 would go out at least 2 hours (24 h reminder) or 15 minutes (1 h reminder) from now: a booking made 3 hours
 ahead gets the 1 h reminder only, one made 20 minutes ahead none, so no reminder arrives right after the
-confirmation or after the session. A reschedule cancels the pending reminders and writes new ones for the new
-time; a cancellation cancels them; at send time a reminder whose booking is no longer confirmed, or has
-started, is cancelled rather than sent. ``NOTIFICATION_REMINDER_LEADS_MINUTES`` changes the two leads (a demo's
-"10,2"); the margins stay the same fractions of them (``reminder_rules``).
+confirmation or after the session. Reminders belong to a start time: a reschedule to another time cancels the
+pending ones and writes the new time's; one that keeps the time (a handover to another trainer) leaves them as
+they are, pending or sent (they render the new trainer when they go), and writes only a kind the booking has
+none of for that time. A cancellation cancels them; at send time a reminder whose booking is no longer
+confirmed, or has started, is cancelled rather than sent. ``NOTIFICATION_REMINDER_LEADS_MINUTES`` changes the
+two leads (a demo's "10,2"); the margins stay the same fractions of them (``reminder_rules``).
 
 A booking made or cancelled also tells its trainer (``staff_booking_new``, ``staff_booking_cancelled``), unless
 the trainer did it. The client's booking mails carry a calendar invitation (``calendar.py``).
 
 Messages are rendered when they are sent, from the booking as it is then (its time, its trainer, a manage link
-of the current link version), never from what it was when the row was written.
+of the current link version), never from what it was when the row was written. A confirmation, request or move
+mail of a booking cancelled before it went is cancelled too: the cancellation mail, which still goes, tells it.
+
+A failed send is retried on RETRY_DELAYS (1 minute doubling to 8 hours, about a day in all), so an ESP outage
+of hours loses nothing; a reminder whose next try would come after its session started ends failed at once.
 """
 
 import logging
@@ -38,6 +44,7 @@ from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
 from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.notifications.calendar import booking_invitation_part
 from tenant_apps.notifications.models import (
+    PACKAGE_KINDS,
     REMINDER_KINDS,
     Channel,
     Kind,
@@ -45,6 +52,7 @@ from tenant_apps.notifications.models import (
     StaffNotificationPreference,
     Status,
 )
+from tenant_apps.notifications.packages import package_email, package_obsolete
 from tenant_apps.notifications.sms import SmsRefused, sms_deliver, sms_rows, sms_suppressed
 
 logger = logging.getLogger(__name__)
@@ -65,11 +73,17 @@ INVITATION_METHODS = {
     Kind.BOOKING_RESCHEDULED: "REQUEST",
     Kind.BOOKING_CANCELLED: "CANCEL",
 }
-MAX_ATTEMPTS = 5
+# After the n-th failed attempt the row waits RETRY_DELAYS[n - 1]: 1443 minutes from the first try to the last,
+# so an ESP down for most of a day loses nothing. The last one's failure, or a claim after MAX_ATTEMPTS (the
+# workers keep dying: at STUCK_AFTER each, two hours), ends the row failed.
+RETRY_DELAYS = tuple(timedelta(minutes=minutes) for minutes in (1, 2, 4, 8, 16, 32, 60, 120, 240, 480, 480))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A row claimed this long ago and still "sending" lost its worker; the sweep claims it again.
 STUCK_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 500
 TEMPLATES = {Kind.REMINDER_24H: "booking_reminder", Kind.REMINDER_1H: "booking_reminder"}
+# The client's news of a booking that a cancellation since makes wrong ("booked"): not sent once it is cancelled.
+BOOKING_NEWS_KINDS = (Kind.BOOKING_CONFIRMED, Kind.BOOKING_REQUESTED, Kind.BOOKING_RESCHEDULED)
 
 
 def reminder_rules() -> tuple[tuple[str, timedelta, timedelta], ...]:
@@ -89,11 +103,36 @@ def _reminders_cancel(booking) -> int:
     )
 
 
-def _reminders_write(booking, *, now: datetime) -> list[Notification]:
+def _written_for(details: dict) -> datetime | None:
+    """The start a reminder was written for (None on a row that doesn't say)."""
+    written_for = details.get("start_time")
+    return datetime.fromisoformat(written_for) if written_for is not None else None
+
+
+def _reminders_move(booking, *, now: datetime) -> list[Notification]:
+    """Fit a confirmed booking's reminders to its start: cancel the pending ones written for another start, and
+    write the kinds the current start has no reminder of (pending, sending, sent or gone wrong) under the
+    "from now" rule. A move that keeps the time (a handover) so keeps a reminder due in minutes, which the
+    rule would not write again, and sends none twice."""
+    stale, current_kinds = [], set()
+    reminders = Notification.objects.filter(booking=booking, kind__in=REMINDER_KINDS).exclude(status=Status.CANCELLED)
+    for pk, kind, status, details in reminders.values_list("pk", "kind", "status", "details"):
+        if _written_for(details) == booking.start_time:
+            current_kinds.add(kind)
+        elif status == Status.PENDING:
+            stale.append(pk)
+    if stale:
+        Notification.objects.filter(pk__in=stale, status=Status.PENDING).update(
+            status=Status.CANCELLED, updated=timezone.now()
+        )
+    return _reminders_write(booking, now=now, skip_kinds=current_kinds)
+
+
+def _reminders_write(booking, *, now: datetime, skip_kinds=frozenset()) -> list[Notification]:
     rows = []
     for kind, lead, least in reminder_rules():
         send_after = booking.start_time - lead
-        if send_after >= now + least:
+        if kind not in skip_kinds and send_after >= now + least:
             # The start it tells about: a move that raced a claimed reminder cancels it at send time.
             details = {"start_time": booking.start_time.isoformat()}
             rows.append(
@@ -162,12 +201,12 @@ def booking_notifications_write(
     texts = Notification.objects.bulk_create(
         sms_rows(booking=booking, kind=message.kind, send_after=due, details=details)
     )
-    if event in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
-        _reminders_cancel(booking)
     staff_notice = _staff_notice_write(booking, event=event, now=due)
     reminders = []
-    if event != "booking_cancelled" and booking.status == "confirmed":
-        reminders = _reminders_write(booking, now=now)
+    if event == "booking_cancelled":
+        _reminders_cancel(booking)
+    elif booking.status == "confirmed":
+        reminders = _reminders_move(booking, now=now)
     # Imported here: the tasks module imports this one.
     from tenant_apps.notifications.tasks import send_notification
 
@@ -210,6 +249,8 @@ def _with_tracking(email: EmailMultiAlternatives, notification: Notification) ->
 def _email(notification: Notification) -> EmailMultiAlternatives:
     if notification.staff_user_id is not None:
         return _staff_email(notification)
+    if notification.kind in PACKAGE_KINDS:
+        return package_email(notification)
     booking = notification.booking
     zone = ZoneInfo(client_zone(booking))
     previous_trainer_name = notification.details.get("previous_trainer_name")
@@ -226,13 +267,15 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(**render_mail(template=template, to=booking.client.email, context=context))
     method = INVITATION_METHODS.get(notification.kind)
     if method is not None:
-        # From the booking as it is now: a mail that goes after a cancellation takes the entry away.
-        method = "CANCEL" if booking.status == "cancelled" else method
+        # The news of a booking cancelled since doesn't go (_is_obsolete): only the cancellation's invitation
+        # can meet a cancelled booking.
         email.attach(booking_invitation_part(booking=booking, studio=current_studio(), method=method))
     return email
 
 
 def _is_obsolete(notification: Notification, *, now: datetime) -> bool:
+    if notification.kind in PACKAGE_KINDS:
+        return package_obsolete(notification, now=now)
     booking = notification.booking
     if booking is None:
         return True
@@ -240,10 +283,14 @@ def _is_obsolete(notification: Notification, *, now: datetime) -> bool:
         # A trainer whose account was turned off since (a handover cancels their bookings, then deactivates).
         staff_user = notification.staff_user
         return staff_user is None or not staff_user.is_active
+    if notification.kind in BOOKING_NEWS_KINDS:
+        # Queued before a cancellation that went first (the broker was down, the sweep came later): "booked"
+        # would be wrong, and the cancellation mail tells the client.
+        return booking.status == "cancelled"
     if notification.kind not in REMINDER_KINDS:
         return False
-    written_for = notification.details.get("start_time")
-    if written_for is not None and datetime.fromisoformat(written_for) != booking.start_time:
+    written_for = _written_for(notification.details)
+    if written_for is not None and written_for != booking.start_time:
         return True  # moved since: the move wrote the reminders of the new time
     return booking.status != "confirmed" or booking.start_time <= now
 
@@ -253,8 +300,8 @@ def _is_suppressed(notification: Notification) -> bool:
     time, never the copy in ``recipient_email``)."""
     if notification.staff_user_id is not None:
         return not notification.staff_user.email
-    client = notification.booking.client
-    if client.erased_at is not None or not client.is_active:
+    client = notification.client
+    if client is None or client.erased_at is not None or not client.is_active:
         return True
     if notification.channel == Channel.SMS:
         return sms_suppressed(notification)
@@ -274,6 +321,14 @@ def _finish(notification: Notification, **fields) -> bool:
     )
 
 
+def _record_accepted(notification: Notification, **accepted) -> None:
+    """Record that the provider accepted the message (when, its id, the address or number it went to) in an
+    UPDATE of its own, the first thing after the provider's answer: the worker runs in autocommit, so it is
+    committed before anything else can fail or the worker die, and a later claim of the row marks it sent
+    instead of sending it again. Not bound to the claim's token: whichever worker's copy went, one did."""
+    Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), **accepted)
+
+
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
     """Send one message if it is due (or stuck in sending); the status it ends in, None when not claimed (or
     claimed again by another worker before this one finished).
@@ -282,11 +337,12 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     a worker and the sweep, only the one whose update changed the row sends, and the attempts value it set is
     its token: the outcome is recorded only while the row is still sending with that value, so a slow worker
     whose row was claimed again can't overwrite the second one's result. A failure puts it back to pending with
-    a later ``send_after`` (1, 2, 4, 8 minutes); the fifth attempt's failure marks it failed, and so does a
-    claim after MAX_ATTEMPTS (the workers keep dying). A worker killed between the ESP accepting and the row
-    becoming sent leaves it in sending, claimed again after STUCK_AFTER: that one can go twice (the provider id
-    isn't recorded before sending yet). ``now`` says what is due; the times written are the clock's at the
-    claim (a sweep's ``now`` is read once, minutes before its last claim).
+    a later ``send_after`` (RETRY_DELAYS); the last attempt's failure marks it failed, and so does a claim after
+    MAX_ATTEMPTS (the workers keep dying). The provider's acceptance is recorded on its own before the outcome
+    (``_record_accepted``): a row claimed again after its worker was lost between the two (STUCK_AFTER) is
+    marked sent, not sent twice. Only a worker lost inside the provider's call, before its answer, leaves
+    nothing to tell by. ``now`` says what is due; the times written are the clock's at the claim (a sweep's
+    ``now`` is read once, minutes before its last claim).
     """
     now = now or timezone.now()
     claimed_at = max(now, timezone.now())
@@ -299,12 +355,18 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         return None
     notification = Notification.objects.select_related(
         "staff_user",
+        "client",
+        "client_package__package",
         "booking__trainer__user",
         "booking__client",
         "booking__session_type",
         "booking__client_package__package",
     ).get(pk=notification_id)
-    if notification.attempts > MAX_ATTEMPTS:
+    if notification.sent_at is not None:
+        # The provider accepted it on an earlier claim; that worker was lost before it could say so.
+        status = Status.SENT
+        _finish(notification, status=status)
+    elif notification.attempts > MAX_ATTEMPTS:
         status = Status.FAILED
         _finish(notification, status=status, last_error="The worker was lost on every attempt.")
     elif _is_obsolete(notification, now=now):
@@ -318,34 +380,42 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     return status
 
 
+def _retry_at(notification: Notification, *, now: datetime) -> datetime | None:
+    """When a failed attempt is tried again; None when never: it was the last, or the message is a reminder
+    that would then come after its session started (no use to anyone, and cancelled at send time anyway)."""
+    if notification.attempts >= MAX_ATTEMPTS:
+        return None
+    retry_at = max(now, timezone.now()) + RETRY_DELAYS[notification.attempts - 1]
+    if notification.kind in REMINDER_KINDS and retry_at >= notification.booking.start_time:
+        return None
+    return retry_at
+
+
 def _send(notification: Notification, *, now: datetime) -> str | None:
     try:
         if notification.channel == Channel.SMS:
             recipient, provider_id = sms_deliver(notification)
-            sent = {"recipient_phone": recipient, "provider_message_id": provider_id[:255]}
+            accepted = {"recipient_phone": recipient, "provider_message_id": provider_id[:255]}
         else:
             email = _with_tracking(_email(notification), notification)
             email.send()
-            provider_status = getattr(email, "anymail_status", None)
-            sent = {
+            # Anymail's answer (none from Django's own backends): one recipient, so one id, a string from an ESP.
+            message_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+            accepted = {
                 "recipient_email": email.to[0],
-                "provider_message_id": (getattr(provider_status, "message_id", None) or "")[:255],
+                "provider_message_id": "" if message_id is None else str(message_id)[:255],
             }
     except SmsRefused as refusal:
         finished = _finish(notification, status=Status.SUPPRESSED, last_error=str(refusal)[:2000])
         return Status.SUPPRESSED if finished else None
     except Exception as error:  # any ESP or rendering failure (or the task's soft time limit): retried by the row
         logger.warning("Notification %s not sent", notification.pk, exc_info=True)
-        attempts = notification.attempts
-        status = Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING
-        finished = _finish(
-            notification,
-            status=status,
-            send_after=max(now, timezone.now()) + timedelta(minutes=2 ** (attempts - 1)),
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-        )
-        return status if finished else None
-    finished = _finish(notification, status=Status.SENT, sent_at=timezone.now(), **sent)
+        retry_at = _retry_at(notification, now=now)
+        outcome = {"status": Status.FAILED} if retry_at is None else {"status": Status.PENDING, "send_after": retry_at}
+        finished = _finish(notification, last_error=f"{type(error).__name__}: {error}"[:2000], **outcome)
+        return outcome["status"] if finished else None
+    _record_accepted(notification, **accepted)
+    finished = _finish(notification, status=Status.SENT)
     return Status.SENT if finished else None
 
 

@@ -2,12 +2,18 @@
 sweep per studio schema (tenant-schemas-celery runs each in the schema it was queued from)."""
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from shared_apps.core.tasks import queue_in_every_studio
 from shared_apps.core.tenancy import current_studio
 from tenant_apps.notifications.services import notification_send, notifications_send_due
+
+# The default cache's key function (django_tenants.cache.make_key) prefixes the current schema: one lock per studio.
+SWEEP_LOCK_KEY = "notifications:sweep"
+# Longer than a sweep usually takes, short enough that a worker killed mid-sweep delays the next by this at most.
+SWEEP_LOCK_SECONDS = 120
 
 
 def _check_studio_schema(name: str) -> None:
@@ -29,9 +35,16 @@ def send_notification(*, notification_id: int) -> str | None:
 
 @shared_task(name="notifications.send_due")
 def send_due() -> int:
-    """Send the current studio's due messages (reminders, and any whose queueing failed)."""
+    """Send the current studio's due messages (reminders, and any whose queueing failed); skipped while another
+    sweep of the studio runs (a slow one still walking its rows when the next minute's arrives). The claims
+    already keep two sweeps from sending one row twice; the lock saves the second one's wasted claims."""
     _check_studio_schema("notifications.send_due")
-    return notifications_send_due()
+    if not cache.add(SWEEP_LOCK_KEY, True, timeout=SWEEP_LOCK_SECONDS):
+        return 0
+    try:
+        return notifications_send_due()
+    finally:
+        cache.delete(SWEEP_LOCK_KEY)
 
 
 @shared_task(name="notifications.send_due_all_studios")

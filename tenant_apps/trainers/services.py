@@ -152,7 +152,9 @@ def trainer_update(*, trainer: Trainer, **changes) -> Trainer:
     for field, value in changes.items():
         setattr(trainer, field, value)
     full_clean_or_fail(trainer)
-    trainer.save()
+    # Only the fields changed: a whole-row save from an object read earlier would write back an old calendar
+    # feed token (undoing a revocation made meanwhile).
+    trainer.save(update_fields=[*changes, "updated"])
     return trainer
 
 

@@ -1,5 +1,6 @@
 """A booking's messages are rows written in the booking's own transaction: the client's mail for the event, and
-the reminders, moved by a reschedule and cancelled by a cancellation."""
+the reminders, moved by a reschedule, kept by a handover (same time, another trainer) and cancelled by a
+cancellation."""
 
 from datetime import timedelta
 from unittest import mock
@@ -8,12 +9,14 @@ import pytest
 from django.core import mail
 from django_tenants.utils import tenant_context
 
+from shared_apps.accounts.models import Role
 from tenant_apps.bookings import services
 from tenant_apps.bookings.models import Booking
 from tenant_apps.notifications.models import Notification
-from tenant_apps.notifications.services import booking_notifications_write
+from tenant_apps.notifications.services import booking_notifications_write, notifications_send_due
 from tests.bookings.conftest import at
-from tests.conftest import next_monday
+from tests.conftest import make_user, next_monday
+from tests.factories import TrainerFactory
 from tests.notifications.conftest import rows
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +88,8 @@ def test_a_reminder_is_written_only_when_it_goes_well_after_the_confirmation(stu
     now = booking.start_time - ahead
 
     with tenant_context(studio_a):
+        # Written as for a request confirmed at ``now``: no reminder of its start yet.
+        Notification.objects.filter(booking=booking, kind__startswith="reminder").delete()
         booking_notifications_write(booking=booking, event="booking_confirmed", now=now)
 
     assert [kind for kind, _status, _at in rows(studio_a, booking, status="pending", kind__startswith="reminder")] == (
@@ -144,3 +149,69 @@ def test_a_cancellation_cancels_the_pending_reminders_and_leaves_sent_ones(studi
         ("booking_cancelled", "pending"),
         ("staff_booking_cancelled", "pending"),
     ]
+
+
+# -- a handover: the same time, another trainer ------------------------------------------------------------
+
+
+@pytest.fixture
+def colin(studio_a, schedule_a):
+    """Another trainer of studio A who offers the session type: a handover's destination."""
+    _trainer, session_type = schedule_a
+    with tenant_context(studio_a):
+        trainer = TrainerFactory(
+            user=make_user(studio_a, role=Role.TRAINER, email="colin@alpha.test"), display_name="Colin Coach"
+        )
+        session_type.trainers.add(trainer)
+    return trainer
+
+
+def reminder_rows(studio, booking) -> list[tuple]:
+    """(id, kind, status, send_after) of the booking's reminders, oldest first."""
+    with tenant_context(studio):
+        return list(
+            Notification.objects.filter(booking=booking, kind__startswith="reminder")
+            .order_by("id")
+            .values_list("id", "kind", "status", "send_after")
+        )
+
+
+def test_a_handover_days_ahead_keeps_the_pending_reminders_as_they_are(studio_a, make_booking, owner_a, colin):
+    booking = make_booking()
+    before = reminder_rows(studio_a, booking)
+
+    with tenant_context(studio_a):
+        services.booking_reschedule(
+            booking=booking, start_time=booking.start_time, trainer=colin, actor=owner_a, off_grid=True
+        )
+
+    # The same rows, still pending: none cancelled, none written again.
+    assert reminder_rows(studio_a, booking) == before
+    assert [status for _id, _kind, status, _at in before] == ["pending", "pending"]
+    assert ("booking_rescheduled", "pending", mock.ANY) in rows(studio_a, booking)
+
+
+@pytest.mark.parametrize("hour_reminder", ["pending", "sent"])
+def test_a_handover_half_an_hour_before_neither_drops_nor_repeats_the_hour_reminder(
+    studio_a, make_booking, owner_a, colin, hour_reminder
+):
+    booking = make_booking()
+    now = booking.start_time - timedelta(minutes=30)
+    with tenant_context(studio_a):
+        # The day-before one went; the hour one went too, or is due and the sweep hasn't reached it yet.
+        Notification.objects.filter(booking=booking, kind="reminder_24h").update(status="sent")
+        Notification.objects.filter(booking=booking, kind="reminder_1h").update(status=hour_reminder)
+    before = reminder_rows(studio_a, booking)
+
+    with tenant_context(studio_a):
+        # Off the grid: inside the session type's notice only staff can still move it.
+        services.booking_reschedule(
+            booking=booking, start_time=booking.start_time, trainer=colin, actor=owner_a, off_grid=True, now=now
+        )
+        notifications_send_due(now=now)
+
+    assert reminder_rows(studio_a, booking) == [(pk, kind, "sent", at) for pk, kind, _status, at in before]
+    reminders = [message for message in mail.outbox if message.subject.startswith("Reminder:")]
+    assert len(reminders) == (hour_reminder == "pending")
+    # Rendered at send time: the trainer who now teaches it.
+    assert all("with Colin Coach" in message.body for message in reminders)

@@ -19,7 +19,12 @@ from tenant_apps.bookings.models import Booking, BookingEvent
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.services import client_erase
 from tenant_apps.notifications.models import Notification
-from tenant_apps.notifications.services import MAX_ATTEMPTS, notification_send, notifications_send_due
+from tenant_apps.notifications.services import (
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    notification_send,
+    notifications_send_due,
+)
 from tenant_apps.trainers.models import SessionType, Trainer
 from tests.bookings.conftest import at
 from tests.conftest import next_monday, run_committed, run_in_threads
@@ -119,22 +124,33 @@ def test_a_reminder_of_a_booking_no_longer_confirmed_is_cancelled_not_sent(studi
     assert rows(studio_a, booking, pk=row.pk)[0][1] == "cancelled"
 
 
-def test_a_failing_send_is_retried_later_then_marked_failed(studio_a, make_booking):
+def test_a_failing_send_is_retried_for_about_a_day_then_marked_failed(studio_a, make_booking):
     booking = make_booking()
-    row = reminder(studio_a, booking)
-    now = row.send_after
+    with tenant_context(studio_a):
+        # The confirmation: a reminder's retries stop at its session's start (test_outbox_failures).
+        row = Notification.objects.get(booking=booking, kind="booking_confirmed")
+    # Ahead of the clock for as long as the test runs, so each wait is measured from a known time.
+    now = timezone.now() + timedelta(seconds=30)
+    waits = []
     with tenant_context(studio_a), mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError):
         assert notification_send(notification_id=row.pk, now=now) == "pending"
         row.refresh_from_db()
-        assert (row.attempts, row.send_after, row.last_error) == (1, now + timedelta(minutes=1), "OSError: ")
+        assert (row.attempts, row.last_error) == (1, "OSError: ")
         # Not due again before the backoff has passed.
         assert notification_send(notification_id=row.pk, now=now + timedelta(seconds=30)) is None
+        waits.append(row.send_after - now)
         for _attempt in range(MAX_ATTEMPTS - 1):
+            now = row.send_after
+            result = notification_send(notification_id=row.pk, now=now)
             row.refresh_from_db()
-            result = notification_send(notification_id=row.pk, now=row.send_after)
-        row.refresh_from_db()
+            if result == "pending":
+                waits.append(row.send_after - now)
 
+    assert waits == list(RETRY_DELAYS)
+    # An ESP down for most of a day loses nothing.
+    assert sum(waits, timedelta()) > timedelta(hours=24)
     assert (result, row.status, row.attempts) == ("failed", "failed", MAX_ATTEMPTS)
+    assert mail.outbox == []
 
 
 def test_a_row_whose_worker_keeps_dying_ends_failed_after_the_last_attempt(studio_a, make_booking):
@@ -166,9 +182,14 @@ def test_a_slow_worker_whose_row_was_claimed_again_does_not_overwrite_the_second
         first = notification_send(notification_id=row.pk, now=row.send_after)
         row.refresh_from_db()
 
-    # The second worker's failure stands: the first one's late "sent" changed nothing.
+    # The second worker's failure stands: the first one's late "sent" changed nothing of its outcome...
     assert (first, second["result"]) == (None, "pending")
-    assert (row.status, row.attempts, row.last_error, row.sent_at) == ("pending", 2, "OSError: ESP down", None)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 2, "OSError: ESP down")
+    # ...but the provider's acceptance of the first copy is recorded, so the retry sends no second one.
+    assert row.sent_at is not None
+    with tenant_context(studio_a):
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "sent"
+    assert mail.outbox == []
 
 
 def test_a_row_stuck_in_sending_is_taken_again_after_ten_minutes(studio_a, make_booking):
@@ -264,8 +285,10 @@ def committed_booking(studio):
                 session_type=session_type,
                 start_time=datetime.combine(next_monday(2), time(10), tzinfo=LONDON),
             )
-            # Every row of it due now, as if the sweep had been down for a while.
-            Notification.objects.filter(booking=booking).update(status="pending", send_after=booking.created)
+            # Every row of it due now and never sent, as if the sweep had been down for a while.
+            Notification.objects.filter(booking=booking).update(
+                status="pending", send_after=booking.created, sent_at=None, provider_message_id=""
+            )
             return booking.pk
 
     def remove():
