@@ -382,12 +382,14 @@ def booking_create(
         note = "Recorded after it took place."
     else:
         note = "Booked outside the offered times." if off_grid else ""
-    _record(booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status, off_grid=off_grid, note=note)
+    created = _record(
+        booking, BookingEvent.Kind.CREATED, actor=created_by, to_status=status, off_grid=off_grid, note=note
+    )
     if status == BookingStatus.CONFIRMED:
-        _notify_client(booking, "booking_confirmed", now=now)
+        _notify_client(booking, "booking_confirmed", now=now, latest_event=created)
     elif status == BookingStatus.PENDING:
         # A "request received" mail; the confirmation comes with booking_confirm.
-        _notify_client(booking, "booking_requested", now=now)
+        _notify_client(booking, "booking_requested", now=now, latest_event=created)
     return booking
 
 

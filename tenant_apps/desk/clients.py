@@ -21,6 +21,7 @@ from rest_framework.exceptions import NotFound as PageNotFound
 from rest_framework.request import Request
 
 from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.money import money
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.phone_numbers import (
     PHONE_INPUT_MAX_LENGTH,
@@ -42,7 +43,7 @@ from tenant_apps.clients import selectors, services
 from tenant_apps.clients.filters import ClientFilter
 from tenant_apps.clients.models import Client, FitnessLevel
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
-from tenant_apps.desk.today import money, payment_words
+from tenant_apps.desk.today import payment_words
 from tenant_apps.notifications.selectors import may_see_delivery_errors, notification_list
 from tenant_apps.packages import services as package_services
 from tenant_apps.packages.models import CreditTransaction, PaymentMethod

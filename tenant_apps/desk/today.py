@@ -7,7 +7,6 @@ the buttons call the same services as POST /api/bookings/<id>/complete/, /no-sho
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -21,19 +20,12 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 
 from shared_apps.core.exceptions import ApplicationError
+from shared_apps.core.money import money
 from tenant_apps.bookings import services as booking_services
 from tenant_apps.bookings.models import Booking, BookingEvent, BookingStatus, PaymentState
 from tenant_apps.bookings.selectors import booking_list
 from tenant_apps.desk.access import StaffRequiredMixin
 from tenant_apps.desk.forms import FIRST_DAY, LAST_DAY, BoundedDateField
-
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """£40.00 for the currencies whose symbol is unambiguous here, else 40.00 CHF."""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
 
 
 def payment_words(booking: Booking) -> str:

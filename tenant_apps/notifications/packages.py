@@ -22,7 +22,6 @@ read through the row's foreign key, and its status and ledger kinds named by val
 """
 
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -32,23 +31,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shared_apps.core.mail import render_mail
+from shared_apps.core.money import money
 from shared_apps.core.tasks import queue_task_on_commit
 from shared_apps.core.tenancy import site_url, studio_date, studio_timezone
 from tenant_apps.notifications.models import Channel, Kind, Notification
 
-PACKAGE_KINDS = (Kind.PACKAGE_PURCHASED, Kind.PACKAGE_EXPIRING)
 EXPIRY_REMINDER_DAYS = 7
 EXPIRY_REMINDER_TIME = time(9, 0)
 EXPIRY_REMINDER_LEAST = timedelta(days=1)
-# The desk's money(): notifications may not import the desk (nothing depends on it). One copy to move to
-# shared_apps/core with it (see the report of issue 11).
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    """£40.00 for the currencies whose symbol is unambiguous here, else 40.00 CHF."""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
 
 
 def _expiry_reminder_at(client_package) -> datetime:
@@ -111,25 +101,22 @@ def package_obsolete(notification: Notification, *, now: datetime) -> bool:
 def _sessions_bought(client_package) -> int:
     """The credits the sale gave, from its purchase ledger row: the package on sale may hold another number
     since (changes apply to future sales only)."""
-    purchase = client_package.transactions.filter(kind="purchase").order_by("id").first()
-    return purchase.delta if purchase is not None else client_package.package.sessions_count
+    return client_package.transactions.get(kind="purchase").delta
 
 
 def package_email(notification: Notification) -> EmailMultiAlternatives:
     """The receipt or the expiry reminder, from the package as it is now (its name, credits left, last day)."""
-    client_package = notification.client_package
-    client = client_package.client
-    # Links to a studio's pages, whatever URLconf the sending thread was left with (a platform request's, in tests).
+    client_package, client = notification.client_package, notification.client
     context = {
-        "kind": notification.kind,
         "client": client,
         "client_package": client_package,
         "package": client_package.package,
         "sessions_bought": _sessions_bought(client_package),
-        "amount_paid": _money(client_package.amount_paid, client_package.currency),
+        "amount_paid": money(client_package.amount_paid, client_package.currency),
         "is_complimentary": client_package.payment_method == "complimentary" or not client_package.amount_paid,
         # Package days are the studio's: its purchase day and last day are dates in the studio's zone.
         "zone": studio_timezone(),
+        # A studio's pages, whatever URLconf the sending thread was left with (a platform request's, in tests).
         "account_url": site_url(reverse("account-packages", urlconf=settings.ROOT_URLCONF)),
         "book_url": site_url(reverse("book", urlconf=settings.ROOT_URLCONF)),
     }

@@ -129,6 +129,7 @@ def _reminders_move(booking, *, now: datetime) -> list[Notification]:
 
 
 def _reminders_write(booking, *, now: datetime, skip_kinds=frozenset()) -> list[Notification]:
+    """The reminders (and their SMS twins) the rule gives the booking's start, unsaved."""
     rows = []
     for kind, lead, least in reminder_rules():
         send_after = booking.start_time - lead
@@ -146,14 +147,13 @@ def _reminders_write(booking, *, now: datetime, skip_kinds=frozenset()) -> list[
                 )
             )
             rows += sms_rows(booking=booking, kind=kind, send_after=send_after, details=details)
-    return Notification.objects.bulk_create(rows)
+    return rows
 
 
-def _staff_notice_write(booking, *, event: str, now: datetime) -> Notification | None:
-    """The trainer's notice of a booking made or cancelled, unless the trainer did it themselves. Who did comes
-    from the BookingEvent the booking service recorded just before, in this transaction: the services don't
-    pass the actor on. A request confirmed later is not new (its notice went when it was made)."""
-    latest = booking.events.order_by("-id").first()
+def _staff_notice(booking, *, event: str, latest, now: datetime) -> Notification | None:
+    """The trainer's notice (unsaved) of a booking made or cancelled, unless the trainer did it themselves, as
+    ``latest`` (the BookingEvent the booking service recorded just before) says. A request confirmed later is
+    not new (its notice went when it was made)."""
     if event in ("booking_confirmed", "booking_requested") and latest is not None and latest.kind == "created":
         kind = STAFF_MESSAGES["booking_created"]
     elif event == "booking_cancelled":
@@ -167,54 +167,57 @@ def _staff_notice_write(booking, *, event: str, now: datetime) -> Notification |
         return None
     if StaffNotificationPreference.objects.filter(user_id=user.pk, muted_kinds__contains=[kind]).exists():
         return None
-    return Notification.objects.create(
-        recipient_email=user.email,
-        staff_user=user,
-        channel=Channel.EMAIL,
-        kind=kind,
-        booking=booking,
-        send_after=now,
+    return Notification(
+        recipient_email=user.email, staff_user=user, channel=Channel.EMAIL, kind=kind, booking=booking, send_after=now
     )
 
 
-@transaction.atomic
+# No savepoint of its own: it runs inside a booking service's transaction, whose failure undoes it all.
+@transaction.atomic(savepoint=False)
 def booking_notifications_write(
-    *, booking, event: str, previous_trainer=None, now: datetime | None = None
+    *, booking, event: str, previous_trainer=None, latest_event=None, now: datetime | None = None
 ) -> list[Notification]:
     """Write the client's message for ``event`` (a key of CLIENT_MESSAGES), the trainer's notice of a booking
-    made or cancelled, and move the reminders, in the caller's transaction; the messages are queued for sending
-    once it commits. Reminder rule: the module's docstring. ``previous_trainer``: the trainer before a
-    reschedule that changed it."""
+    made or cancelled, and move the reminders, in the caller's transaction, with one INSERT; the messages are
+    queued for sending once it commits. Reminder rule: the module's docstring. ``previous_trainer``: the
+    trainer before a reschedule that changed it. ``latest_event``: the BookingEvent the caller just recorded
+    (who did it; read from the booking's history when not given)."""
     now = now or timezone.now()
     # The messages go now: due by the worker's clock too, even when the caller's ``now`` runs ahead of it.
     due = min(now, timezone.now())
+    if latest_event is None:
+        latest_event = booking.events.order_by("-id").first()
     details = {"previous_trainer_name": previous_trainer.display_name} if previous_trainer is not None else {}
-    message = Notification.objects.create(
+    kind = CLIENT_MESSAGES[event]
+    message = Notification(
         recipient_email=booking.client.email,
         client=booking.client,
         channel=Channel.EMAIL,
-        kind=CLIENT_MESSAGES[event],
+        kind=kind,
         booking=booking,
         details=details,
         send_after=due,
     )
-    texts = Notification.objects.bulk_create(
-        sms_rows(booking=booking, kind=message.kind, send_after=due, details=details)
-    )
-    staff_notice = _staff_notice_write(booking, event=event, now=due)
+    now_due = [message, *sms_rows(booking=booking, kind=kind, send_after=due, details=details)]
+    staff_notice = _staff_notice(booking, event=event, latest=latest_event, now=due)
+    if staff_notice is not None:
+        now_due.append(staff_notice)
     reminders = []
     if event == "booking_cancelled":
         _reminders_cancel(booking)
     elif booking.status == "confirmed":
-        reminders = _reminders_move(booking, now=now)
+        if latest_event is not None and latest_event.kind == "created":
+            reminders = _reminders_write(booking, now=now)  # a new booking has none to move
+        else:
+            reminders = _reminders_move(booking, now=now)
+    rows = Notification.objects.bulk_create([*now_due, *reminders])
     # Imported here: the tasks module imports this one.
     from tenant_apps.notifications.tasks import send_notification
 
-    # Only the message due now; reminders hours away are left to the sweep (no eta/countdown in the broker).
-    now_due = [message, *texts] if staff_notice is None else [message, *texts, staff_notice]
-    for row in now_due:
-        queue_task_on_commit(send_notification, notification_id=row.pk)
-    return [*now_due, *reminders]
+    # Only the messages due now, in one task; reminders hours away are left to the sweep (no eta/countdown in
+    # the broker).
+    queue_task_on_commit(send_notification, notification_ids=[row.pk for row in rows[: len(now_due)]])
+    return rows
 
 
 def _staff_email(notification: Notification) -> EmailMultiAlternatives:

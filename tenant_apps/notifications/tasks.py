@@ -27,10 +27,12 @@ def _check_studio_schema(name: str) -> None:
 
 # Well under STUCK_AFTER: a worker still sending when the sweep claims the row again would be a second sender.
 @shared_task(name="notifications.send", soft_time_limit=120, time_limit=150)
-def send_notification(*, notification_id: int) -> str | None:
-    """Send one message queued after its transaction committed; no retry of its own (the row retries)."""
+def send_notification(*, notification_id: int | None = None, notification_ids: list[int] = ()) -> list[str | None]:
+    """Send the messages of one change, queued as one task after its transaction committed (a message to the
+    client, its SMS, the trainer's notice); no retry of its own (each row retries). Their statuses."""
     _check_studio_schema("notifications.send")
-    return notification_send(notification_id=notification_id)
+    ids = [notification_id] if notification_id is not None else notification_ids
+    return [notification_send(notification_id=pk) for pk in ids]
 
 
 @shared_task(name="notifications.send_due")

@@ -18,6 +18,7 @@ from shared_apps.accounts.models import User
 from shared_apps.core.exceptions import ApplicationError, Conflict, ValidationFailed, full_clean_or_fail
 from shared_apps.core.tenancy import studio_currency, studio_date
 from tenant_apps.clients.models import Client
+from tenant_apps.notifications.packages import package_notifications_write
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, PaymentMethod, SessionPackage
 from tenant_apps.packages.selectors import package_covers, usable_client_packages
 from tenant_apps.trainers.models import SessionType
@@ -230,6 +231,8 @@ def package_assign(
         actor=sold_by,
         reason=f"{package.name}: {package.sessions_count} sessions",
     )
+    # The client's receipt and expiry reminder, in the sale's transaction (the outbox).
+    package_notifications_write(client_package=client_package, now=now)
     return client_package
 
 
