@@ -430,7 +430,8 @@ if _MAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
 
 # SMS through Twilio's SDK once TWILIO_ACCOUNT_SID is set (from the Messaging Service if one is named, else from
 # TWILIO_FROM_NUMBER); until then each SMS is printed on the console. Twilio's webhooks (status callbacks, inbound
-# STOP/START) come to the platform host and are verified with TWILIO_AUTH_TOKEN.
+# STOP/START) come to the platform host and are verified with TWILIO_AUTH_TOKEN. SMS_BACKEND "off": no SMS at all
+# (nothing is written, clients aren't asked); production's default without Twilio.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")

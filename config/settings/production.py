@@ -49,3 +49,15 @@ SITE_SCHEME = env.str("SITE_SCHEME", default="https")
 # Without Anymail's basic-auth secret the ESP's tracking webhooks would be open to anyone (Anymail only warns).
 if MAILERS["default"]["BACKEND"].startswith("anymail.") and "WEBHOOK_SECRET" not in ANYMAIL:  # noqa: F405
     raise ImproperlyConfigured("Production needs ANYMAIL_WEBHOOK_SECRET (user:password) for the ESP's webhooks.")
+
+# SMS go through Twilio or not at all: the console would mark texts "sent" that nobody receives.
+SMS_BACKEND = env.str("SMS_BACKEND", default="twilio" if TWILIO_ACCOUNT_SID else "off")  # noqa: F405
+if SMS_BACKEND not in ("twilio", "off"):
+    raise ImproperlyConfigured('Production sends SMS through Twilio (SMS_BACKEND "twilio") or not at all ("off").')
+if SMS_BACKEND == "twilio" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER)  # noqa: F405
+):
+    raise ImproperlyConfigured(
+        "SMS through Twilio need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_MESSAGING_SERVICE_SID "
+        "or TWILIO_FROM_NUMBER."
+    )

@@ -21,8 +21,9 @@ def queue_task_on_commit(task, **kwargs) -> None:
     transaction.on_commit(queue, robust=True)
 
 
-def queue_in_every_studio(task, **kwargs) -> int:
-    """Queue ``task`` once per studio, each in that studio's schema; how many were queued."""
+def queue_in_every_studio(task, *, expires: float | None = None, **kwargs) -> int:
+    """Queue ``task`` once per studio, each in that studio's schema; how many were queued. ``expires``: seconds
+    after which a worker drops it unrun."""
     public = get_public_schema_name()
     with schema_context(public):
         schema_names = list(
@@ -31,7 +32,7 @@ def queue_in_every_studio(task, **kwargs) -> int:
     for schema_name in schema_names:
         # Queued from inside the studio's schema, so the task's headers carry that schema.
         with schema_context(schema_name):
-            task.delay(**kwargs)
+            task.apply_async(kwargs=kwargs, expires=expires)
     return len(schema_names)
 
 

@@ -9,13 +9,14 @@ from tenant_apps.notifications.models import Notification
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     """The messages ``user`` may see: all of them for the owner and managers; for a trainer those about their
-    own bookings (the client's messages and reminders, the notices) and the notices sent to them (one about a
+    own bookings (the client's messages and reminders) and the notices sent to them (one about a
     booking since moved to another trainer included); nothing for anyone else."""
     notifications = Notification.objects.all()
     if user.manages_studio:
         return notifications
     if user.role == Role.TRAINER:
-        return notifications.filter(Q(booking__trainer__user=user) | Q(staff_user=user))
+        # Not the notices to another trainer about a booking that is theirs now (a handover): addressed to them.
+        return notifications.filter(Q(booking__trainer__user=user, staff_user__isnull=True) | Q(staff_user=user))
     return notifications.none()
 
 

@@ -24,6 +24,7 @@ of hours loses nothing; a reminder whose next try would come after its session s
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,7 @@ from tenant_apps.notifications.models import (
     Status,
 )
 from tenant_apps.notifications.packages import package_email, package_obsolete
-from tenant_apps.notifications.sms import SmsRefused, sms_deliver, sms_rows, sms_suppressed
+from tenant_apps.notifications.sms import SmsRefused, SmsUndeliverable, sms_deliver, sms_rows, sms_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -411,6 +412,9 @@ def _send(notification: Notification, *, now: datetime) -> str | None:
     except SmsRefused as refusal:
         finished = _finish(notification, status=Status.SUPPRESSED, last_error=str(refusal)[:2000])
         return Status.SUPPRESSED if finished else None
+    except SmsUndeliverable as error:
+        finished = _finish(notification, status=Status.FAILED, last_error=str(error)[:2000])
+        return Status.FAILED if finished else None
     except Exception as error:  # any ESP or rendering failure (or the task's soft time limit): retried by the row
         logger.warning("Notification %s not sent", notification.pk, exc_info=True)
         retry_at = _retry_at(notification, now=now)
@@ -422,9 +426,11 @@ def _send(notification: Notification, *, now: datetime) -> str | None:
     return Status.SENT if finished else None
 
 
-def notifications_send_due(*, now: datetime | None = None) -> int:
+def notifications_send_due(*, now: datetime | None = None, deadline: float | None = None) -> int:
     """Send the current studio's messages that are due, or stuck in sending; how many were sent. Safe to run
-    twice at once: each row is claimed by ``notification_send``."""
+    twice at once: each row is claimed by ``notification_send``. A row that fails outside the sending itself (a
+    database error) is logged and left to the next sweep, not the end of this one; past ``deadline`` (a
+    ``time.monotonic()`` value) the rest is left to the next sweep too."""
     now = now or timezone.now()
     ids = list(
         Notification.objects.filter(
@@ -433,4 +439,12 @@ def notifications_send_due(*, now: datetime | None = None) -> int:
         .order_by("send_after", "id")
         .values_list("id", flat=True)[:SWEEP_BATCH]
     )
-    return sum(notification_send(notification_id=pk, now=now) == Status.SENT for pk in ids)
+    sent = 0
+    for pk in ids:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        try:
+            sent += notification_send(notification_id=pk, now=now) == Status.SENT
+        except Exception:
+            logger.exception("Notification %s: the sweep could not handle it", pk)
+    return sent

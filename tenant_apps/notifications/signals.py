@@ -9,6 +9,9 @@ from tenant_apps.notifications.models import Notification
 
 @receiver(post_save, sender="clients.Client", dispatch_uid="notifications.client_erased")
 def client_erased(sender, instance, **kwargs) -> None:
-    """Blank the copied address on the client's rows; what is still pending is suppressed at send time."""
+    """Blank the copied address and number on the client's rows (and the providers' errors, which may quote
+    them); what is still pending is suppressed at send time."""
     if instance.erased_at is not None:
-        Notification.objects.filter(client=instance).exclude(recipient_email="").update(recipient_email="")
+        Notification.objects.filter(client=instance).exclude(
+            recipient_email="", recipient_phone="", last_error=""
+        ).update(recipient_email="", recipient_phone="", last_error="")

@@ -7,8 +7,9 @@ Decided when the row is written, in the booking's transaction (one query), and a
 Sending: with ``SMS_BACKEND`` "twilio", through the SDK's Messages API from the Messaging Service if one is
 named, else from ``TWILIO_FROM_NUMBER``, with a status callback to the platform host that names the studio and
 the row; with "console" (development) the text goes to the log, which the worker prints. Twilio's error 21610
-(the number replied STOP to our sender) opts the number out and ends the row suppressed; any other error
-propagates and the outbox retries. Each SMS sent counts in the studio's monthly usage.
+(the number replied STOP to our sender) opts the number out and ends the row suppressed; an error no retry can
+mend (PERMANENT_ERRORS: not a mobile, not a number) ends it failed; any other error propagates and the outbox
+retries. Each SMS sent counts in the studio's monthly usage.
 """
 
 import logging
@@ -44,9 +45,19 @@ TWILIO_TIMEOUT_SECONDS = 15
 FINAL_STATUSES = {"delivered": Status.DELIVERED, "undelivered": Status.FAILED, "failed": Status.FAILED}
 
 
+# Twilio's errors that no retry can mend: not a valid number (21211), not a mobile (21614), a number it can't
+# route to (21612), a country the account may not send to (21408). The row ends failed at once.
+PERMANENT_ERRORS = {21211, 21408, 21612, 21614}
+
+
 class SmsRefused(Exception):
     """The provider refused the number for good (it opted out: Twilio's error 21610); the row ends suppressed,
     never retried."""
+
+
+class SmsUndeliverable(Exception):
+    """The provider says the message can never go to this number (PERMANENT_ERRORS); the row ends failed, never
+    retried."""
 
 
 def twilio_http_client() -> HttpClient:
@@ -61,6 +72,12 @@ def _number(client) -> str:
     return phone.as_e164 if phone and phone.is_valid() else ""
 
 
+def studio_sms_kinds(studio) -> list[str]:
+    """The kinds ``studio`` sends by SMS: none while SMS are off for the platform (``SMS_BACKEND`` "off", a
+    deployment without Twilio), whatever the studio chose."""
+    return [] if studio is None or settings.SMS_BACKEND == "off" else list(studio.sms_kinds)
+
+
 def sms_rows(*, booking, kind: str, send_after, details: dict) -> list[Notification]:
     """The SMS twins (unsaved) of the client's message ``kind`` about ``booking``: none unless the studio sends
     that kind by SMS and the client opted in with a number that didn't opt out. At most one query (the opt-out):
@@ -68,7 +85,7 @@ def sms_rows(*, booking, kind: str, send_after, details: dict) -> list[Notificat
     studio = current_studio()
     client = booking.client
     number = _number(client)
-    if studio is None or kind not in studio.sms_kinds or not client.sms_opt_in or not number:
+    if kind not in studio_sms_kinds(studio) or not client.sms_opt_in or not number:
         return []
     if SmsOptOut.objects.filter(phone=number).exists():
         return []
@@ -90,7 +107,7 @@ def sms_suppressed(notification: Notification) -> bool:
     client = notification.booking.client
     number = _number(client)
     studio = current_studio()
-    if not client.sms_opt_in or not number or studio is None or notification.kind not in studio.sms_kinds:
+    if not client.sms_opt_in or not number or notification.kind not in studio_sms_kinds(studio):
         return True
     return SmsOptOut.objects.filter(phone=number).exists()
 
@@ -138,6 +155,8 @@ def _twilio_send(notification: Notification, *, to: str, body: str) -> str:
         if error.code == UNSUBSCRIBED_RECIPIENT:
             sms_opt_out(phone=to, source=OptOutSource.CARRIER)
             raise SmsRefused(f"Twilio error 21610: {to} replied STOP to our sender.") from error
+        if error.code in PERMANENT_ERRORS:
+            raise SmsUndeliverable(f"Twilio error {error.code}: {error.msg}") from error
         raise
     return message.sid
 

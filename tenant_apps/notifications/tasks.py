@@ -1,6 +1,9 @@
 """Sending the outbox, per studio: beat queues the fan-out in the public schema every minute, which queues one
 sweep per studio schema (tenant-schemas-celery runs each in the schema it was queued from)."""
 
+import time
+import uuid
+
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +17,8 @@ from tenant_apps.notifications.services import notification_send, notifications_
 SWEEP_LOCK_KEY = "notifications:sweep"
 # Longer than a sweep usually takes, short enough that a worker killed mid-sweep delays the next by this at most.
 SWEEP_LOCK_SECONDS = 120
+# A sweep claims no more rows after this long (a row's send is bounded by the ESP's and Twilio's timeouts).
+SWEEP_SECONDS = 60
 
 
 def _check_studio_schema(name: str) -> None:
@@ -35,21 +40,27 @@ def send_notification(*, notification_id: int | None = None, notification_ids: l
     return [notification_send(notification_id=pk) for pk in ids]
 
 
-@shared_task(name="notifications.send_due")
+# Under SWEEP_LOCK_SECONDS: a sweep stuck in one send is stopped before its lock could pass to the next one.
+@shared_task(name="notifications.send_due", soft_time_limit=100, time_limit=115)
 def send_due() -> int:
     """Send the current studio's due messages (reminders, and any whose queueing failed); skipped while another
     sweep of the studio runs (a slow one still walking its rows when the next minute's arrives). The claims
     already keep two sweeps from sending one row twice; the lock saves the second one's wasted claims."""
     _check_studio_schema("notifications.send_due")
-    if not cache.add(SWEEP_LOCK_KEY, True, timeout=SWEEP_LOCK_SECONDS):
+    token = uuid.uuid4().hex
+    if not cache.add(SWEEP_LOCK_KEY, token, timeout=SWEEP_LOCK_SECONDS):
         return 0
     try:
-        return notifications_send_due()
+        # Stops claiming well before the lock expires: two sweeps of a studio never run at once.
+        return notifications_send_due(deadline=time.monotonic() + SWEEP_SECONDS)
     finally:
-        cache.delete(SWEEP_LOCK_KEY)
+        # Only its own: a lock that expired and was taken by the next sweep stays that sweep's.
+        if cache.get(SWEEP_LOCK_KEY) == token:
+            cache.delete(SWEEP_LOCK_KEY)
 
 
 @shared_task(name="notifications.send_due_all_studios")
 def send_due_all_studios() -> int:
     """Queue ``send_due`` once per studio; beat runs it every minute."""
-    return queue_in_every_studio(send_due)
+    # A studio's sweep still queued when the next minute's is due is dropped (workers were busy or down).
+    return queue_in_every_studio(send_due, expires=55)

@@ -12,7 +12,8 @@ What each event does (a row never moves back: delivered after bounced stays boun
   to the address): a sent or delivered row becomes bounced with the provider's description, and its client's
   address is marked bouncing if it is still the client's address (not after a change): the outbox sends it
   nothing more until staff or the client change it. A soft bounce (Postmark's SoftBounce, which Anymail also
-  calls "bounced") marks the row only.
+  calls "bounced"), and a refusal about the sender or the content rather than the mailbox (blocked, DMARC, a
+  virus scan: any reject reason but "bounced" and "invalid"), mark the row only.
 - ``complained`` (marked as spam): the row keeps its status (the mail did arrive) and says "complained" in
   ``last_error``; the client's reminders by email are turned off, as they are the only mails a client can do
   without. Booking mails still go: they are the booking's record.
@@ -24,7 +25,7 @@ webhooks are), and a repeated or late one (ESPs retry) is harmless.
 
 import logging
 
-from anymail.signals import EventType, tracking
+from anymail.signals import EventType, RejectReason, tracking
 from django.apps import apps
 from django.db import transaction
 from django.dispatch import receiver
@@ -36,6 +37,8 @@ from tenant_apps.notifications.models import Notification, Status
 logger = logging.getLogger(__name__)
 
 BOUNCES = (EventType.BOUNCED, EventType.REJECTED)
+# Refusals that say the address itself can't take mail; only these mark the client's address bouncing.
+ADDRESS_REASONS = (RejectReason.BOUNCED, RejectReason.INVALID)
 HANDLED = (EventType.DELIVERED, *BOUNCES, EventType.COMPLAINED)
 
 
@@ -94,14 +97,20 @@ def tracking_event_apply(*, event, notification_id: int) -> bool:
     # By name: the clients app is not one the outbox depends on (DESIGN.md §4).
     clients = apps.get_model("clients", "Client").objects.filter(pk=notification.client_id)
     if event.event_type == EventType.DELIVERED:
-        rows.filter(status=Status.SENT).update(status=Status.DELIVERED, delivered_at=happened_at, updated=now)
+        # Sending too: the provider's word can come before the worker marks the row sent (which then finds it
+        # changed and leaves it).
+        rows.filter(status__in=[Status.SENDING, Status.SENT]).update(
+            status=Status.DELIVERED, delivered_at=happened_at, updated=now
+        )
     elif event.event_type in BOUNCES:
         reason = event.description or event.mta_response or event.event_type
         rows.filter(status__in=[Status.SENT, Status.DELIVERED]).update(
             status=Status.BOUNCED, delivered_at=happened_at, last_error=reason[:2000], updated=now
         )
-        if _is_soft(event):
-            return True  # the row says it didn't arrive; the address may take the next one (a full mailbox)
+        if _is_soft(event) or event.reject_reason not in ADDRESS_REASONS:
+            # The row says it didn't arrive; the address may take the next one: a full mailbox, or a refusal
+            # that is about the sender or the content (a block, DMARC, a virus scan), not the mailbox.
+            return True
         # Conditional: an address changed since (or a bounce already recorded) is left as it is.
         address = event.recipient or notification.recipient_email
         clients.filter(email__iexact=address, email_bounced_at__isnull=True).update(

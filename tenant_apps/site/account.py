@@ -34,6 +34,7 @@ from tenant_apps.bookings.tokens import booking_manage_token
 from tenant_apps.clients.channels import client_channels_update, phone_opted_out
 from tenant_apps.clients.models import Client, ConsentSource
 from tenant_apps.clients.selectors import NoClientProfile, NotAClient, client_of_user
+from tenant_apps.notifications.sms import studio_sms_kinds
 from tenant_apps.packages.models import ClientPackage, CreditTransaction
 from tenant_apps.packages.selectors import client_packages_of_user
 from tenant_apps.site.forms import NotificationsForm
@@ -213,7 +214,7 @@ class NotificationsView(LoginRequiredMixin, View):
             "section": "notifications",
             "form": form,
             "client": client,
-            "texts": [SMS_KIND_WORDS.get(kind, kinds.get(kind, kind)) for kind in studio.sms_kinds],
+            "texts": [SMS_KIND_WORDS.get(kind, kinds.get(kind, kind)) for kind in studio_sms_kinds(studio)],
             "consent": consent_wording(client, zone=ZoneInfo(client.timezone or studio.timezone)),
             "opted_out": phone_opted_out(client.phone),
         }
@@ -227,7 +228,7 @@ class NotificationsView(LoginRequiredMixin, View):
             "phone": client.phone.as_international if client.phone else "",
             "timezone": client.timezone,
         }
-        texts_sent = bool(request.tenant.sms_kinds)
+        texts_sent = bool(studio_sms_kinds(request.tenant))
         return NotificationsForm(
             data, initial=initial, studio=request.tenant, current_zone=client.timezone, texts_sent=texts_sent
         )

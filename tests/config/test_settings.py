@@ -90,3 +90,34 @@ def test_with_redis_url_both_cache_and_broker_use_redis():
     assert values["cache"] == "django_redis.cache.RedisCache"
     assert values["broker"] == "redis://127.0.0.1:6379/3"
     assert values["key_function"] == "django_tenants.cache.make_key"
+
+
+@pytest.mark.parametrize(
+    ("extra", "refusal"),
+    [
+        ({"SMS_BACKEND": "console"}, "SMS_BACKEND"),
+        ({"TWILIO_ACCOUNT_SID": "AC123"}, "TWILIO_AUTH_TOKEN"),
+        ({"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "secret"}, "TWILIO_FROM_NUMBER"),
+        ({"MAIL_ESP": "postmark", "POSTMARK_SERVER_TOKEN": "token"}, "ANYMAIL_WEBHOOK_SECRET"),
+    ],
+)
+def test_production_refuses_messaging_that_cannot_work(extra, refusal):
+    """Texts marked sent that nobody receives, or an ESP whose tracking webhook anyone could call."""
+    result = _settings("config.settings.production", **PRODUCTION, **extra)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and refusal in result.stderr
+
+
+def test_production_starts_with_twilio_and_an_esp_set_up():
+    result = _settings(
+        "config.settings.production",
+        **PRODUCTION,
+        TWILIO_ACCOUNT_SID="AC123",
+        TWILIO_AUTH_TOKEN="secret",
+        TWILIO_MESSAGING_SERVICE_SID="MG123",
+        POSTMARK_SERVER_TOKEN="token",
+        ANYMAIL_WEBHOOK_SECRET="postmark:secret",
+    )
+
+    assert result.returncode == 0, result.stderr

@@ -185,6 +185,50 @@ def test_a_sweep_of_a_studio_is_skipped_while_another_holds_its_lock(studio_a, s
     ]
 
 
+def test_a_sweep_whose_lock_expired_leaves_the_next_sweeps_lock_alone(studio_a, make_booking):
+    make_booking()
+    with tenant_context(studio_a):
+        real_send_due = outbox.notifications_send_due
+
+        def slow_sweep(**kwargs):
+            # Meanwhile this sweep's lock expired and the next minute's sweep took it.
+            cache.set(SWEEP_LOCK_KEY, "the next sweep's token")
+            return real_send_due(**kwargs)
+
+        with mock.patch("tenant_apps.notifications.tasks.notifications_send_due", side_effect=slow_sweep):
+            assert send_due() == 2
+
+        assert cache.get(SWEEP_LOCK_KEY) == "the next sweep's token"
+        cache.delete(SWEEP_LOCK_KEY)
+
+
+def test_a_row_the_sweep_cannot_handle_does_not_stop_the_others(studio_a, make_booking, caplog):
+    booking = make_booking()
+    with tenant_context(studio_a):
+        broken = outbox_row(studio_a, booking, "booking_confirmed")
+        real_send = outbox.notification_send
+
+        def send(*, notification_id, now):
+            if notification_id == broken.pk:
+                raise RuntimeError("the database went away for this one")
+            return real_send(notification_id=notification_id, now=now)
+
+        with mock.patch("tenant_apps.notifications.services.notification_send", side_effect=send):
+            assert notifications_send_due() == 1
+
+    assert [kind for kind, status, _at in rows(studio_a, booking) if status == "sent"] == ["staff_booking_new"]
+    assert "the sweep could not handle it" in caplog.text
+
+
+def test_a_sweep_past_its_deadline_leaves_the_rest_to_the_next(studio_a, make_booking):
+    booking = make_booking()
+    with tenant_context(studio_a):
+        assert notifications_send_due(deadline=0) == 0  # time.monotonic() is far past 0
+
+        assert notifications_send_due() == 2
+    assert {status for kind, status, _at in rows(studio_a, booking) if not kind.startswith("reminder")} == {"sent"}
+
+
 # -- the sweep's queries -----------------------------------------------------------------------------------
 
 # Per row: the claim, the row with its booking, client, trainer and session type, the provider's acceptance, the

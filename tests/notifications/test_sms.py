@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from shared_apps.messaging.models import SmsOptOut, SmsUsage
 from shared_apps.messaging.services import sms_usage_count
 from tenant_apps.clients.models import Client
+from tenant_apps.clients.services import client_erase
 from tenant_apps.notifications import sms
 from tenant_apps.notifications.models import Notification
 from tenant_apps.notifications.services import notification_send
@@ -243,6 +244,41 @@ def test_a_twilio_server_error_is_retried_later(studio_a, texting_client, make_b
     with tenant_context(studio_a):
         assert notification_send(notification_id=row.pk, now=retried.send_after) == "sent"
     assert usage(studio_a) == before + 1
+
+
+def test_a_number_twilio_can_never_text_fails_at_once(studio_a, texting_client, make_booking, twilio):
+    twilio.status = 400
+    twilio.body = {"code": 21614, "message": "'To' number is not a valid mobile number", "status": 400}
+    row = sms_reminder(studio_a, make_booking())
+
+    with tenant_context(studio_a):
+        assert notification_send(notification_id=row.pk, now=row.send_after) == "failed"
+        # No retry a day long for a landline: nothing is due again.
+        assert notification_send(notification_id=row.pk, now=row.send_after + timedelta(days=2)) is None
+        row.refresh_from_db()
+
+    assert row.status == "failed" and "21614" in row.last_error
+    assert len(twilio.requests) == 1
+
+
+def test_an_erasure_blanks_the_number_and_the_providers_words(studio_a, texting_client, make_booking, twilio):
+    twilio.status = 400
+    twilio.body = {"code": 21614, "message": f"'To' number {PHONE} is not a valid mobile number", "status": 400}
+    row = sms_reminder(studio_a, make_booking())
+    with tenant_context(studio_a):
+        notification_send(notification_id=row.pk, now=row.send_after)
+        Notification.objects.filter(pk=row.pk).update(recipient_phone=PHONE)
+
+        client_erase(client=texting_client)
+        row.refresh_from_db()
+
+    assert (row.recipient_phone, row.recipient_email, row.last_error) == ("", "", "")
+
+
+def test_with_sms_off_for_the_platform_nothing_is_written(studio_a, texting_client, make_booking, settings):
+    settings.SMS_BACKEND = "off"
+
+    assert sms_rows_of(studio_a, make_booking()) == []
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,27 @@ def test_a_rejection_is_a_bounce_and_a_deferral_changes_nothing(studio_a, sent, 
     assert (state(studio_a, row)[3] is not None) is (status == "bounced")
 
 
+@pytest.mark.parametrize("postmark_type", ["Blocked", "DMARCPolicy", "VirusNotification"])
+def test_a_refusal_about_the_sender_or_the_content_leaves_the_address_alone(studio_a, sent, postmark_type):
+    row, message = sent
+
+    # Not the mailbox's fault: a DMARC mistake on our domain must not mark every client's address bouncing.
+    assert post(postmark("Bounce", message, Type=postmark_type, Description="Refused")).status_code == 200
+
+    status, _delivered_at, _last_error, bounced_at, _reminders = state(studio_a, row)
+    assert (status, bounced_at) == ("bounced", None)
+
+
+def test_a_delivery_that_beats_the_workers_sent_still_counts(studio_a, sent):
+    row, message = sent
+    with tenant_context(studio_a):
+        Notification.objects.filter(pk=row.pk).update(status="sending")
+
+    assert post(postmark("Delivery", message)).status_code == 200
+
+    assert state(studio_a, row)[0] == "delivered"
+
+
 def test_a_soft_bounce_marks_the_row_but_not_the_address(studio_a, sent):
     row, message = sent
 
