@@ -45,6 +45,16 @@ def studio_b(django_db_setup, django_db_blocker) -> Studio:
         return Studio.objects.get(slug="bravo")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _outbox_left_behind(django_db_setup, django_db_blocker):
+    """After each module, the outbox rows its committed writes left (threads' bookings, live servers')."""
+    yield
+    from tests.live import forget_outbox
+
+    with django_db_blocker.unblock():
+        forget_outbox()
+
+
 @pytest.fixture(autouse=True)
 def _isolation():
     """Start every test in the public schema with an empty cache (throttles, host lookups)."""

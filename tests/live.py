@@ -45,12 +45,13 @@ def live_server(**environment: str):
         finally:
             process.terminate()
             process.wait(timeout=15)
-            _forget_outbox()
+            forget_outbox()
 
 
-def _forget_outbox() -> None:
-    """The outbox rows the server committed (its bookings' mails and reminders) go with it: the modules' own
-    tear-downs delete their bookings, and rows left behind would be sent by a later test's sweep."""
+def forget_outbox() -> None:
+    """Delete every studio's committed outbox rows (a live server's bookings' mails and reminders, a race test's):
+    the modules' own tear-downs delete their bookings, and rows left behind would be sent by a later test's sweep
+    or counted by a later test's list."""
     from django_tenants.utils import get_tenant_model, schema_context, tenant_context
 
     from tests.conftest import run_committed
