@@ -4,9 +4,7 @@ from django import forms
 from shared_apps.accounts import services
 from shared_apps.core.phone_numbers import (
     PHONE_INPUT_MAX_LENGTH,
-    InvalidPhoneNumber,
-    phone_number_e164,
-    studio_phone_region,
+    form_phone_e164,
 )
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
 
@@ -50,13 +48,7 @@ class StudioSignupForm(SignupForm):
         return value
 
     def clean_phone(self) -> str:
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-        try:
-            return phone_number_e164(text, region=studio_phone_region())
-        except InvalidPhoneNumber as error:
-            raise forms.ValidationError(str(error), code="invalid_phone") from error
+        return form_phone_e164(self.cleaned_data["phone"])
 
 
 class PasswordResetForm(ResetPasswordForm):

@@ -48,3 +48,15 @@ def _invalid_message(region: str | None) -> str:
     national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL) if example else ""
     hint = f" (e.g. {national})" if national else ""
     return f"Enter a valid phone number: a {region} number{hint}, or any number with its country code (+…)."
+
+
+def form_phone_e164(text: str) -> str:
+    """A form's phone field, cleaned: blank, or E.164 read with the studio's country; a form error otherwise."""
+    from django import forms
+
+    if not text:
+        return ""
+    try:
+        return phone_number_e164(text, region=studio_phone_region())
+    except InvalidPhoneNumber as error:
+        raise forms.ValidationError(str(error), code="invalid_phone") from error

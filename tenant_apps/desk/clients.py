@@ -25,9 +25,7 @@ from shared_apps.core.money import money
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.phone_numbers import (
     PHONE_INPUT_MAX_LENGTH,
-    InvalidPhoneNumber,
-    phone_number_e164,
-    studio_phone_region,
+    form_phone_e164,
 )
 from shared_apps.core.validators import (
     PERSON_NAME_MAX_LENGTH,
@@ -164,13 +162,7 @@ class ClientForm(forms.Form):
     is_active = forms.BooleanField(label="Active client", required=False)
 
     def clean_phone(self) -> str:
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-        try:
-            return phone_number_e164(text, region=studio_phone_region())
-        except InvalidPhoneNumber as error:
-            raise forms.ValidationError(str(error), code="invalid_phone") from error
+        return form_phone_e164(self.cleaned_data["phone"])
 
     def clean_tags(self) -> list[str]:
         tags = [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]

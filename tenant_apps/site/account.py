@@ -23,8 +23,7 @@ from shared_apps.accounts import services as account_services
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.phone_numbers import (
     PHONE_INPUT_MAX_LENGTH,
-    InvalidPhoneNumber,
-    phone_number_e164,
+    form_phone_e164,
     studio_phone_region,
 )
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, validate_name
@@ -306,13 +305,7 @@ class ProfileForm(forms.Form):
             self.fields["phone"].help_text = hint
 
     def clean_phone(self) -> str:
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-        try:
-            return phone_number_e164(text, region=studio_phone_region())
-        except InvalidPhoneNumber as error:
-            raise forms.ValidationError(str(error), code="invalid_phone") from error
+        return form_phone_e164(self.cleaned_data["phone"])
 
 
 class ProfileView(LoginRequiredMixin, View):

@@ -8,8 +8,7 @@ from django import forms
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.phone_numbers import (
     PHONE_INPUT_MAX_LENGTH,
-    InvalidPhoneNumber,
-    phone_number_e164,
+    form_phone_e164,
     studio_phone_region,
 )
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TEXT_MAX_LENGTH
@@ -179,13 +178,7 @@ class NotificationsForm(forms.Form):
         ]
 
     def clean_phone(self) -> str:
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-        try:
-            return phone_number_e164(text, region=studio_phone_region())
-        except InvalidPhoneNumber as error:
-            raise forms.ValidationError(str(error), code="invalid_phone") from error
+        return form_phone_e164(self.cleaned_data["phone"])
 
     def add_application_error(self, error: ApplicationError) -> None:
         """The service's refusal by the field it is about, or in the summary when this form has no such field."""
