@@ -22,7 +22,8 @@ def sender_name() -> str:
     return studio.name if studio is not None else settings.PLATFORM_NAME
 
 
-def _render(name: str, context: dict) -> str:
+def render_text(name: str, context: dict) -> str:
+    """A plain-text template (a mail's part, an SMS) in the current studio's theme."""
     # The "text" engine doesn't HTML-escape: "Rock & Roll" stays "Rock & Roll" in a plain-text mail.
     # Times are shown in the zone the mail names (``zone``), else the studio's: the date filter converts an aware
     # time to the active zone, which outside a page is UTC (an hour off all summer in London).
@@ -79,8 +80,8 @@ def render_mail(*, template: str, to: str, context: dict) -> dict:
     sender is a no-reply address); the platform's mails have none."""
     studio = current_studio()
     context = {"studio": studio, "sender_name": sender_name(), **context}
-    subject = " ".join(_render(f"emails/{template}_subject.txt", context).split())
-    body = _render(f"emails/{template}.txt", context)
+    subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
+    body = render_text(f"emails/{template}.txt", context)
     return {
         "subject": subject,
         "body": body,

@@ -3,7 +3,6 @@ START) and status callbacks. Each request is verified with Twilio's RequestValid
 called (query included) and the posted fields; anything else is refused with a 403. Each does one idempotent
 write, so they are answered at once rather than queued."""
 
-import phonenumbers
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
@@ -12,6 +11,7 @@ from django_tenants.utils import tenant_context
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from shared_apps.core.phone_numbers import InvalidPhoneNumber, phone_number_e164
 from shared_apps.messaging.models import OptOutSource
 from shared_apps.messaging.services import sms_opt_out, sms_opt_out_remove
 from tenant_apps.notifications.sms import sms_status_record
@@ -37,10 +37,9 @@ def _e164(number: str) -> str:
     if not number.startswith("+"):
         return ""
     try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+        return phone_number_e164(number, region=None)
+    except InvalidPhoneNumber:
         return ""
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 @csrf_exempt

@@ -412,21 +412,24 @@ class CalendarFeedChangeView(StaffRequiredMixin, View):
 
     def post(self, request, trainer_id: int):
         trainer = get_object_or_404(trainer_list(user=request.user), pk=trainer_id)
-        if not feed.may_manage_calendar_feed(request.user, trainer):
-            return forbidden(request, "You can only manage your own calendar feed.")
         action = request.POST.get("action")
-        if action == "rotate":
-            had_one = bool(trainer.calendar_feed_token)
-            feed.feed_token_rotate(trainer)
-            done = (
-                "A new feed address was made; the old one no longer works." if had_one else "The feed address was made."
-            )
-            messages.success(request, done)
-        elif action == "revoke":
-            feed.feed_token_revoke(trainer)
-            messages.success(request, "The calendar feed was turned off; its address no longer works.")
-        else:
+        if action not in ("rotate", "revoke"):
             return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+        had_one = bool(trainer.calendar_feed_token)
+        try:
+            if action == "rotate":
+                feed.feed_token_rotate(trainer, actor=request.user)
+            else:
+                feed.feed_token_revoke(trainer, actor=request.user)
+        except feed.NotYourCalendarFeed as refusal:
+            return forbidden(request, refusal.message)
+        if action == "revoke":
+            done = "The calendar feed was turned off; its address no longer works."
+        elif had_one:
+            done = "A new feed address was made; the old one no longer works."
+        else:
+            done = "The feed address was made."
+        messages.success(request, done)
         own = trainer.user_id == request.user.pk
         target = reverse("desk:trainer_profile") if own else reverse("desk:trainer_profile", args=[trainer.pk])
         return redirect(f"{target}#calendar-feed")

@@ -18,8 +18,9 @@ from django.utils import timezone
 EVENT_STATUS = {"pending": "TENTATIVE", "cancelled": "CANCELLED"}
 
 
-def booking_calendar_uid(*, booking, studio) -> str:
-    return f"booking-{booking.pk}@{studio.get_primary_domain().domain}"
+def booking_calendar_uid(*, booking, domain: str) -> str:
+    """``domain``: the studio's primary domain (a feed of many bookings reads it once)."""
+    return f"booking-{booking.pk}@{domain}"
 
 
 def booking_calendar_sequence(booking) -> int:
@@ -44,7 +45,7 @@ def booking_calendar(*, booking, studio, method: str | None = None) -> bytes:
     if method:
         calendar.add("method", method)
     event = icalendar.Event()
-    event.add("uid", booking_calendar_uid(booking=booking, studio=studio))
+    event.add("uid", booking_calendar_uid(booking=booking, domain=studio.get_primary_domain().domain))
     event.add("sequence", booking_calendar_sequence(booking))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", booking.start_time.astimezone(UTC))

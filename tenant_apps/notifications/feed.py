@@ -14,7 +14,6 @@ differ on showing a STATUS:CANCELLED event in a subscription (some show it as bu
 and a cancelled slot that is booked again would show twice.
 """
 
-import copy
 import secrets
 from datetime import UTC, timedelta
 
@@ -26,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from shared_apps.core.exceptions import Forbidden
 from shared_apps.core.tenancy import site_url
 from tenant_apps.notifications.calendar import EVENT_STATUS, booking_calendar_sequence, booking_calendar_uid
 
@@ -36,20 +36,34 @@ FEED_STATUSES = ("pending", "confirmed", "completed")
 FEED_MAX_AGE_SECONDS = 300
 
 
+class NotYourCalendarFeed(Forbidden):
+    message = "You can only manage your own calendar feed."
+
+
 def may_manage_calendar_feed(user, trainer) -> bool:
     """Showing, rotating or revoking ``trainer``'s feed URL: the owner and managers anyone's, a trainer their own."""
     return user.is_authenticated and user.is_studio_staff and (user.manages_studio or trainer.user_id == user.pk)
 
 
-def feed_token_rotate(trainer) -> str:
-    """A new feed URL for ``trainer`` (the first one, or one that replaces, and so revokes, the previous one)."""
+def _check_may_manage(actor, trainer) -> None:
+    # No actor: the system (a command, a test's set-up).
+    if actor is not None and not may_manage_calendar_feed(actor, trainer):
+        raise NotYourCalendarFeed()
+
+
+def feed_token_rotate(trainer, *, actor=None) -> str:
+    """A new feed URL for ``trainer`` (the first one, or one that replaces, and so revokes, the previous one);
+    NotYourCalendarFeed unless ``actor`` may manage it."""
+    _check_may_manage(actor, trainer)
     token = secrets.token_urlsafe(32)
     _feed_token_set(trainer, token)
     return token
 
 
-def feed_token_revoke(trainer) -> None:
-    """No feed for ``trainer``: the URL they had answers 404 from now on."""
+def feed_token_revoke(trainer, *, actor=None) -> None:
+    """No feed for ``trainer``: the URL they had answers 404 from now on. NotYourCalendarFeed unless ``actor``
+    may manage it."""
+    _check_may_manage(actor, trainer)
     _feed_token_set(trainer, "")
 
 
@@ -92,19 +106,10 @@ def _feed_bookings(trainer, *, now):
     )
 
 
-def _with_domain_read_once(studio):
-    """A copy of ``studio`` that reads its primary domain once: booking_calendar_uid asks for it per booking,
-    which would be a query per event."""
-    studio = copy.copy(studio)
-    domain = studio.get_primary_domain()
-    studio.get_primary_domain = lambda: domain
-    return studio
-
-
 def trainer_feed(*, trainer, studio) -> bytes:
     """The trainer's sessions as an iCalendar feed (times in UTC; the calendar app shows them in its own zone)."""
     now = timezone.now()
-    studio = _with_domain_read_once(studio)
+    domain = studio.get_primary_domain().domain  # read once, not per event
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{studio.name}//Trainer calendar//EN")
     calendar.add("version", "2.0")
@@ -115,10 +120,10 @@ def trainer_feed(*, trainer, studio) -> bytes:
     refresh = timedelta(seconds=FEED_MAX_AGE_SECONDS)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", icalendar.vDuration(refresh))
-    origin = site_url("")  # read once: each call asks for the studio's primary domain
+    origin = site_url("")  # read once: each call asks for the studio's primary domain too
     for booking in _feed_bookings(trainer, now=now):
         event = icalendar.Event()
-        event.add("uid", booking_calendar_uid(booking=booking, studio=studio))
+        event.add("uid", booking_calendar_uid(booking=booking, domain=domain))
         event.add("sequence", booking_calendar_sequence(booking))
         event.add("dtstamp", now)
         event.add("last-modified", booking.updated.astimezone(UTC))

@@ -77,7 +77,7 @@ def package_notifications_write(*, client_package, now: datetime | None = None) 
     from tenant_apps.notifications.tasks import send_notification
 
     # Only the receipt: a reminder weeks away is the sweep's (no eta/countdown in the broker).
-    queue_task_on_commit(send_notification, notification_id=receipt.pk)
+    queue_task_on_commit(send_notification, notification_ids=[receipt.pk])
     return rows
 
 

@@ -39,14 +39,11 @@ from django.utils import timezone
 from shared_apps.core.mail import render_mail
 from shared_apps.core.tasks import queue_task_on_commit
 from shared_apps.core.tenancy import current_studio, site_url, studio_timezone
-
-# A helper, not the bookings services: the manage link is signed with the booking's current link version,
-# which only send time knows (links revoked since the row was written must not go out).
-from tenant_apps.bookings.tokens import booking_manage_url
 from tenant_apps.notifications.calendar import booking_invitation_part
 from tenant_apps.notifications.models import (
     PACKAGE_KINDS,
     REMINDER_KINDS,
+    STAFF_KINDS,
     Channel,
     Kind,
     Notification,
@@ -54,6 +51,7 @@ from tenant_apps.notifications.models import (
     Status,
 )
 from tenant_apps.notifications.packages import package_email, package_obsolete
+from tenant_apps.notifications.rendering import booking_message_context, template_of
 from tenant_apps.notifications.sms import SmsRefused, SmsUndeliverable, sms_deliver, sms_rows, sms_suppressed
 
 logger = logging.getLogger(__name__)
@@ -82,7 +80,6 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A row claimed this long ago and still "sending" lost its worker; the sweep claims it again.
 STUCK_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 500
-TEMPLATES = {Kind.REMINDER_24H: "booking_reminder", Kind.REMINDER_1H: "booking_reminder"}
 # The client's news of a booking that a cancellation since makes wrong ("booked"): not sent once it is cancelled.
 BOOKING_NEWS_KINDS = (Kind.BOOKING_CONFIRMED, Kind.BOOKING_REQUESTED, Kind.BOOKING_RESCHEDULED)
 
@@ -149,6 +146,23 @@ def _reminders_write(booking, *, now: datetime, skip_kinds=frozenset()) -> list[
             )
             rows += sms_rows(booking=booking, kind=kind, send_after=send_after, details=details)
     return rows
+
+
+@transaction.atomic
+def staff_notice_mutes_set(*, user, received_kinds: list[str]) -> StaffNotificationPreference:
+    """``user`` gets the staff notices ``received_kinds`` and none of the other STAFF_KINDS."""
+    muted = [kind for kind in STAFF_KINDS if kind not in received_kinds]
+    preference, _created = StaffNotificationPreference.objects.update_or_create(
+        user=user, defaults={"muted_kinds": muted}
+    )
+    return preference
+
+
+def staff_notice_received_kinds(user) -> list[str]:
+    """The staff notices ``user`` gets (all of STAFF_KINDS unless muted)."""
+    preference = StaffNotificationPreference.objects.filter(user=user).first()
+    muted = set(preference.muted_kinds) if preference else set()
+    return [kind for kind in STAFF_KINDS if kind not in muted]
 
 
 def _staff_notice(booking, *, event: str, latest, now: datetime) -> Notification | None:
@@ -237,12 +251,6 @@ def _staff_email(notification: Notification) -> EmailMultiAlternatives:
     )
 
 
-def client_zone(booking) -> str:
-    """The zone a client reads a booking's times in: their own if they set one, else the trainer's (the
-    studio's unless the trainer set another). Messages name it."""
-    return booking.client.timezone or booking.trainer.timezone
-
-
 def _with_tracking(email: EmailMultiAlternatives, notification: Notification) -> EmailMultiAlternatives:
     # Echoed back by the ESP's tracking webhooks (on the platform host): the studio and the row it is about.
     email.metadata = {"studio": connection.schema_name, "notification": str(notification.pk)}
@@ -256,19 +264,15 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
     if notification.kind in PACKAGE_KINDS:
         return package_email(notification)
     booking = notification.booking
-    zone = ZoneInfo(client_zone(booking))
     previous_trainer_name = notification.details.get("previous_trainer_name")
     context = {
-        "kind": notification.kind,
-        "booking": booking,
-        "local_start": booking.start_time.astimezone(zone),
-        "zone": zone.key,
-        "manage_url": booking_manage_url(booking),
+        **booking_message_context(notification),
         "previous_trainer": {"display_name": previous_trainer_name} if previous_trainer_name else None,
     }
-    template = TEMPLATES.get(notification.kind, notification.kind)
     # Rendered in the zone the context names (render_mail): the date filter would show UTC in a worker.
-    email = EmailMultiAlternatives(**render_mail(template=template, to=booking.client.email, context=context))
+    email = EmailMultiAlternatives(
+        **render_mail(template=template_of(notification.kind), to=booking.client.email, context=context)
+    )
     method = INVITATION_METHODS.get(notification.kind)
     if method is not None:
         # The news of a booking cancelled since doesn't go (_is_obsolete): only the cancellation's invitation
@@ -333,6 +337,11 @@ def _record_accepted(notification: Notification, **accepted) -> None:
     Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), **accepted)
 
 
+def _claimable(now: datetime) -> Q:
+    """Rows a worker may claim at ``now``: pending and due, or stuck in sending (their worker was lost)."""
+    return Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER)
+
+
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
     """Send one message if it is due (or stuck in sending); the status it ends in, None when not claimed (or
     claimed again by another worker before this one finished).
@@ -352,7 +361,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     claimed_at = max(now, timezone.now())
     claimed = (
         Notification.objects.filter(pk=notification_id)
-        .filter(Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER))
+        .filter(_claimable(now))
         .update(status=Status.SENDING, attempts=F("attempts") + 1, updated=claimed_at)
     )
     if not claimed:
@@ -433,9 +442,7 @@ def notifications_send_due(*, now: datetime | None = None, deadline: float | Non
     ``time.monotonic()`` value) the rest is left to the next sweep too."""
     now = now or timezone.now()
     ids = list(
-        Notification.objects.filter(
-            Q(status=Status.PENDING, send_after__lte=now) | Q(status=Status.SENDING, updated__lt=now - STUCK_AFTER)
-        )
+        Notification.objects.filter(_claimable(now))
         .order_by("send_after", "id")
         .values_list("id", flat=True)[:SWEEP_BATCH]
     )

@@ -14,12 +14,10 @@ retries. Each SMS sent counts in the studio's monthly usage.
 
 import logging
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
-from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from twilio.base.exceptions import TwilioRestException
@@ -27,17 +25,17 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
+from shared_apps.core.mail import render_text
 from shared_apps.core.tenancy import current_studio, platform_url
 from shared_apps.messaging.models import OptOutSource, SmsOptOut
 from shared_apps.messaging.services import sms_opt_out, sms_usage_count
-from tenant_apps.bookings.tokens import booking_manage_url
-from tenant_apps.notifications.models import Channel, Kind, Notification, Status
+from tenant_apps.notifications.models import Channel, Notification, Status
+from tenant_apps.notifications.rendering import booking_message_context, template_of
 
 logger = logging.getLogger(__name__)
 
 # Twilio's error for a message to a number that replied STOP to the sender (at sending, or in a status callback).
 UNSUBSCRIBED_RECIPIENT = 21610
-TEMPLATES = {Kind.REMINDER_24H: "booking_reminder", Kind.REMINDER_1H: "booking_reminder"}
 # A worker's send must not hang on the network until the task's time limit: the outbox retries instead.
 TWILIO_TIMEOUT_SECONDS = 15
 # Twilio's final word on a message (status callbacks) → the row's status. The others (queued, sending, sent…)
@@ -115,24 +113,9 @@ def sms_suppressed(notification: Notification) -> bool:
 def sms_text(notification: Notification) -> str:
     """The text of the SMS, from the booking as it is now: ``sms/<template>.txt`` in the studio's theme, times in
     the client's zone (named), on one line (the templates' line breaks are for reading them)."""
-    # Imported here: the services module imports this one.
-    from tenant_apps.notifications.services import client_zone
-
-    booking = notification.booking
-    zone = ZoneInfo(client_zone(booking))
-    context = {
-        "kind": notification.kind,
-        "sender_name": current_studio().name,
-        "booking": booking,
-        "local_start": booking.start_time.astimezone(zone),
-        "zone": zone.key,
-        "manage_url": booking_manage_url(booking),
-    }
-    template = TEMPLATES.get(notification.kind, notification.kind)
-    # The date filter shows an aware time in the active zone, which in a worker is UTC.
-    with timezone.override(zone):
-        text = engines["text"].get_template(f"sms/{template}.txt").render(context)
-    return " ".join(text.split())
+    context = {**booking_message_context(notification), "sender_name": current_studio().name}
+    # In the zone the context names (render_text): the date filter would show UTC in a worker.
+    return " ".join(render_text(f"sms/{template_of(notification.kind)}.txt", context).split())
 
 
 def status_callback_url(notification: Notification) -> str:

@@ -32,12 +32,11 @@ def _check_studio_schema(name: str) -> None:
 
 # Well under STUCK_AFTER: a worker still sending when the sweep claims the row again would be a second sender.
 @shared_task(name="notifications.send", soft_time_limit=120, time_limit=150)
-def send_notification(*, notification_id: int | None = None, notification_ids: list[int] = ()) -> list[str | None]:
+def send_notification(*, notification_ids: list[int]) -> list[str | None]:
     """Send the messages of one change, queued as one task after its transaction committed (a message to the
     client, its SMS, the trainer's notice); no retry of its own (each row retries). Their statuses."""
     _check_studio_schema("notifications.send")
-    ids = [notification_id] if notification_id is not None else notification_ids
-    return [notification_send(notification_id=pk) for pk in ids]
+    return [notification_send(notification_id=pk) for pk in notification_ids]
 
 
 # Under SWEEP_LOCK_SECONDS: a sweep stuck in one send is stopped before its lock could pass to the next one.
