@@ -4,11 +4,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
-from shared_apps.core.db import TsTzRange
 from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.tenancy import studio_timezone
 from tenant_apps.availability import slots
@@ -25,7 +25,7 @@ class SessionTypeNotOffered(ApplicationError):
 
 
 def check_offers(*, trainer: Trainer, session_type: SessionType) -> None:
-    if not session_type.trainers.filter(pk=trainer.pk).exists():
+    if not SessionType.trainers.through.objects.filter(sessiontype_id=session_type.pk, trainer_id=trainer.pk).exists():
         raise SessionTypeNotOffered()
 
 
@@ -63,69 +63,101 @@ def booking_horizon(session_type: SessionType, now: datetime) -> tuple[datetime,
     )
 
 
-def trainer_windows(*, trainer: Trainer, first_day: date, last_day: date) -> list[slots.Window]:
-    rows = AvailabilitySlot.objects.filter(trainer=trainer, is_active=True).filter(
-        Q(is_recurring=True) | Q(date__gte=first_day, date__lte=last_day)
+def _windows_by_trainer(*, trainer_ids: list[int], first_day: date, last_day: date) -> dict[int, list[slots.Window]]:
+    """The trainers' active windows that can apply to ``first_day``..``last_day`` (every weekly one, the dated
+    ones on those days), by trainer id."""
+    rows = (
+        AvailabilitySlot.objects.filter(trainer_id__in=trainer_ids, is_active=True)
+        .filter(Q(is_recurring=True) | Q(date__gte=first_day, date__lte=last_day))
+        .order_by()
+        .values_list("trainer_id", "start_time", "end_time", "is_recurring", "day_of_week", "date")
     )
-    return [
-        slots.Window(
-            start=row.start_time,
-            end=row.end_time,
-            day_of_week=row.day_of_week if row.is_recurring else None,
-            on_date=None if row.is_recurring else row.date,
+    windows: dict[int, list[slots.Window]] = defaultdict(list)
+    for trainer_id, start_time, end_time, is_recurring, day_of_week, on_date in rows:
+        windows[trainer_id].append(
+            slots.Window(
+                start=start_time,
+                end=end_time,
+                day_of_week=day_of_week if is_recurring else None,
+                on_date=None if is_recurring else on_date,
+            )
         )
-        for row in rows
-    ]
+    return windows
 
 
-def _blocked_between(bookings: QuerySet, since: datetime, until: datetime) -> QuerySet:
-    """The active ones of ``bookings`` whose blocked time (buffers included) touches [since, until): the
-    overlap of ranges that the bookings' GiST index answers, instead of reading a trainer's whole history."""
-    return (
-        bookings.filter(status__in=bookings.model.ACTIVE_STATUSES)
-        .alias(blocked=TsTzRange("blocked_from", "blocked_until"))
-        .filter(blocked__overlap=(since, until))
+def trainer_windows(*, trainer: Trainer, first_day: date, last_day: date) -> list[slots.Window]:
+    return _windows_by_trainer(trainer_ids=[trainer.pk], first_day=first_day, last_day=last_day)[trainer.pk]
+
+
+# What keeps trainers from starting a session, in one round trip: their active bookings and guests' live holds
+# (buffers included: the blocked span) and their breaks that touch [since, until). Written as SQL: it runs under
+# the trainer's lock on every booking, where building three ORM queries cost more than the database's answer.
+# The bookings' condition is the GiST index's (``booking_blocked_per_trainer``: trainer, tstzrange of the blocked
+# span, active statuses), so the index answers it.
+_CALENDAR_ROWS = """
+    SELECT trainer_id, TRUE, start_time, end_time, blocked_from, blocked_until
+      FROM {booking}
+     WHERE {trainer} AND status IN ({active}) AND {not_excluded}
+       AND TSTZRANGE(blocked_from, blocked_until) && TSTZRANGE(%(since)s, %(until)s)
+    UNION ALL
+    SELECT trainer_id, TRUE, start_time, end_time, blocked_from, blocked_until
+      FROM {hold}
+     WHERE {trainer} AND confirmed_at IS NULL AND expires_at > %(now)s
+       AND blocked_until > %(since)s AND blocked_from < %(until)s
+    UNION ALL
+    SELECT trainer_id, FALSE, starts_at, ends_at, NULL, NULL
+      FROM {break_}
+     WHERE {trainer} AND ends_at > %(since)s AND starts_at < %(until)s
+"""
+
+
+def _calendar_rows(
+    *, trainer_ids: list[int], since: datetime, until: datetime, exclude_booking_id: int | None = None
+) -> tuple[dict[int, list[slots.Busy]], dict[int, list[slots.Interval]]]:
+    """Busy spans (bookings and holds) and breaks touching [since, until), by trainer id. A guest's live hold
+    (unconfirmed, unexpired now) keeps the time like a booking until it is confirmed (then the booking does).
+    ``exclude_booking_id``: a booking being moved, whose own time doesn't count against it."""
+    # Bookings depend on availability, not the reverse: the models are named, not imported.
+    booking_model = apps.get_model("bookings", "Booking")
+    quote = connection.ops.quote_name
+    sql = _CALENDAR_ROWS.format(
+        booking=quote(booking_model._meta.db_table),
+        hold=quote(apps.get_model("bookings", "BookingHold")._meta.db_table),
+        break_=quote(TrainerBreak._meta.db_table),
+        # One trainer: an equality the GiST index's first column answers (it can't search an array).
+        trainer="trainer_id = %(trainer)s" if len(trainer_ids) == 1 else "trainer_id = ANY(%(trainers)s)",
+        active=", ".join(f"'{status}'" for status in booking_model.ACTIVE_STATUSES),
+        not_excluded="id <> %(exclude)s" if exclude_booking_id is not None else "TRUE",
     )
+    params = {
+        "trainer": trainer_ids[0] if trainer_ids else None,
+        "trainers": list(trainer_ids),
+        "since": since,
+        "until": until,
+        "now": timezone.now(),
+        "exclude": exclude_booking_id,
+    }
+    busy: dict[int, list[slots.Busy]] = defaultdict(list)
+    breaks: dict[int, list[slots.Interval]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for trainer_id, is_busy, start, end, blocked_from, blocked_until in cursor.fetchall():
+            if is_busy:
+                busy[trainer_id].append(slots.Busy(start, end, blocked_from, blocked_until))
+            else:
+                breaks[trainer_id].append(slots.Interval(start, end))
+    return busy, breaks
 
 
 def trainer_busy(
     *, trainer: Trainer, since: datetime, until: datetime, exclude_booking_id: int | None = None
 ) -> tuple[list[slots.Busy], list[slots.Interval]]:
-    """Active bookings, live guest holds and breaks that touch [since, until): one query for bookings and holds
-    together, one for breaks."""
-    # Bookings depend on availability, not the reverse: the models are named, not imported.
-    booking_model = apps.get_model("bookings", "Booking")
-    columns = ("start_time", "end_time", "blocked_from", "blocked_until")
-    bookings = (
-        _blocked_between(booking_model.objects.filter(trainer=trainer), since, until)
-        .exclude(pk=exclude_booking_id)
-        .order_by()
-        .values_list(*columns)
+    """The trainer's active bookings and guests' live holds (``slots.Busy``), and breaks, that touch
+    [since, until): one query."""
+    busy, breaks = _calendar_rows(
+        trainer_ids=[trainer.pk], since=since, until=until, exclude_booking_id=exclude_booking_id
     )
-    # A guest's hold keeps the time like a booking until it is confirmed (then the booking does) or expires.
-    holds = (
-        apps.get_model("bookings", "BookingHold")
-        .objects.filter(
-            trainer=trainer,
-            confirmed_at__isnull=True,
-            expires_at__gt=timezone.now(),
-            blocked_until__gt=since,
-            blocked_from__lt=until,
-        )
-        .order_by()
-        .values_list(*columns)
-    )
-    busy = [
-        slots.Busy(start=start, end=end, blocked_from=blocked_from, blocked_until=blocked_until)
-        for start, end, blocked_from, blocked_until in bookings.union(holds, all=True).order_by()
-    ]
-    breaks = [
-        slots.Interval(start, end)
-        for start, end in TrainerBreak.objects.filter(
-            trainer=trainer, ends_at__gt=since, starts_at__lt=until
-        ).values_list("starts_at", "ends_at")
-    ]
-    return busy, breaks
+    return busy[trainer.pk], breaks[trainer.pk]
 
 
 def day_span(*, zone: ZoneInfo, first_day: date, last_day: date, rules: slots.Rules) -> tuple[datetime, datetime]:
@@ -206,8 +238,7 @@ def team_starts(
     """Each trainer's starts on the studio's days ``first_day``..``last_day``, by trainer id, each by the
     trainer's own rules (windows in their zone, breaks, buffered bookings; the session type's notice and horizon).
 
-    Four queries whatever the number of trainers: the windows, the bookings, the guests' holds and the breaks
-    of all of them.
+    Two queries whatever the number of trainers: their windows, and their bookings, guests' holds and breaks.
     """
     if not trainers:
         return {}
@@ -217,53 +248,11 @@ def team_starts(
     since, until = day_span(zone=ZoneInfo(studio_timezone()), first_day=first_day, last_day=last_day, rules=rules)
     ids = [trainer.pk for trainer in trainers]
 
-    windows: dict[int, list[slots.Window]] = defaultdict(list)
     # Clocks around the world are at most 26 hours apart: a studio day meets a trainer's days two either side.
-    rows = (
-        AvailabilitySlot.objects.filter(trainer_id__in=ids, is_active=True)
-        .filter(
-            Q(is_recurring=True) | Q(date__gte=first_day - timedelta(days=2), date__lte=last_day + timedelta(days=2))
-        )
-        .order_by()
-        .values_list("trainer_id", "start_time", "end_time", "is_recurring", "day_of_week", "date")
+    windows = _windows_by_trainer(
+        trainer_ids=ids, first_day=first_day - timedelta(days=2), last_day=last_day + timedelta(days=2)
     )
-    for trainer_id, start_time, end_time, is_recurring, day_of_week, on_date in rows:
-        windows[trainer_id].append(
-            slots.Window(
-                start=start_time,
-                end=end_time,
-                day_of_week=day_of_week if is_recurring else None,
-                on_date=None if is_recurring else on_date,
-            )
-        )
-    busy: dict[int, list[slots.Busy]] = defaultdict(list)
-    booking_model = apps.get_model("bookings", "Booking")
-    for trainer_id, *times in (
-        _blocked_between(booking_model.objects.filter(trainer_id__in=ids), since, until)
-        .exclude(pk=exclude_booking_id)
-        .order_by()
-        .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
-    ):
-        busy[trainer_id].append(slots.Busy(*times))
-    # A guest's live hold keeps the time like a booking (as in trainer_busy).
-    for trainer_id, *times in (
-        apps.get_model("bookings", "BookingHold")
-        .objects.filter(
-            trainer_id__in=ids,
-            confirmed_at__isnull=True,
-            expires_at__gt=timezone.now(),  # live now, whatever ``now`` the slots are computed for
-            blocked_until__gt=since,
-            blocked_from__lt=until,
-        )
-        .order_by()
-        .values_list("trainer_id", "start_time", "end_time", "blocked_from", "blocked_until")
-    ):
-        busy[trainer_id].append(slots.Busy(*times))
-    breaks: dict[int, list[slots.Interval]] = defaultdict(list)
-    for trainer_id, starts_at, ends_at in TrainerBreak.objects.filter(
-        trainer_id__in=ids, ends_at__gt=since, starts_at__lt=until
-    ).values_list("trainer_id", "starts_at", "ends_at"):
-        breaks[trainer_id].append(slots.Interval(starts_at, ends_at))
+    busy, breaks = _calendar_rows(trainer_ids=ids, since=since, until=until, exclude_booking_id=exclude_booking_id)
 
     found = {}
     for trainer in trainers:

@@ -15,6 +15,7 @@ from shared_apps.core.filters import IdFilter, InstantFilter
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsStudioMember
 from shared_apps.core.schema import CONFLICT, ErrorResponseSerializer, paginated
+from shared_apps.core.serializers import BuiltOnceModelSerializer
 from shared_apps.core.validators import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tenant_apps.availability.api import ANY_TRAINER, TrainerOrAnyField
 from tenant_apps.bookings import services
@@ -42,7 +43,7 @@ class BookingFilter(django_filters.FilterSet):
         fields = ["trainer", "client", "session_type", "status", "start", "end"]
 
 
-class BookingOutput(serializers.ModelSerializer):
+class BookingOutput(BuiltOnceModelSerializer):
     """A booking with what a calendar shows of it: names, the session type's colour, how it is paid."""
 
     trainer = serializers.IntegerField(source="trainer_id")

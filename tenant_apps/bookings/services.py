@@ -269,9 +269,10 @@ def _times(session_type: SessionType, start: datetime) -> dict[str, datetime]:
 
 
 def _save_times(booking: Booking) -> None:
+    """Save a booking's new times. Only within a service's own transaction (its savepoint when nested): a
+    refusal here leaves the transaction aborted, and the error rolls the service back."""
     try:
-        with transaction.atomic():
-            booking.save()
+        booking.save()
     except IntegrityError as error:
         # Only a write that bypassed the trainer lock can get here; the constraint still says no.
         if "booking_no_overlap_per_trainer" in str(error):

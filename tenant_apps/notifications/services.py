@@ -180,8 +180,7 @@ def _staff_notice(booking, *, event: str, latest, now: datetime) -> Notification
         return None
     if latest is not None and latest.kind in ("created", "cancelled") and latest.actor_id == user.pk:
         return None
-    if StaffNotificationPreference.objects.filter(user_id=user.pk, muted_kinds__contains=[kind]).exists():
-        return None
+    # Written whether or not the trainer wants it: their choice is read when it is sent (_is_suppressed).
     return Notification(
         recipient_email=user.email, staff_user=user, channel=Channel.EMAIL, kind=kind, booking=booking, send_after=now
     )
@@ -307,7 +306,10 @@ def _is_suppressed(notification: Notification) -> bool:
     """A client erased or deactivated since the row was written gets nothing (the address is read at send
     time, never the copy in ``recipient_email``)."""
     if notification.staff_user_id is not None:
-        return not notification.staff_user.email
+        # The notice turned off (My notifications) since it was written, or before.
+        return not notification.staff_user.email or notification.kind not in staff_notice_received_kinds(
+            notification.staff_user
+        )
     client = notification.client
     if client is None or client.erased_at is not None or not client.is_active:
         return True

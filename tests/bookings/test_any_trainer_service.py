@@ -231,3 +231,38 @@ def test_it_is_paid_by_the_clients_credit_like_any_booking(studio_a, team, booki
         package.refresh_from_db()
         assert package.sessions_remaining == 4
         assert booking.events.get().actor == client_a
+
+
+def test_a_candidate_taken_by_a_write_that_bypassed_the_lock_leaves_nothing_and_the_next_one_is_booked(
+    studio_a, team, monkeypatch
+):
+    """The exclusion constraint is the last line: a slot check that saw a trainer free (here, told to) meets a
+    row written past the lock; the refusal rolls that attempt back and the next trainer gets the booking, in
+    the same transaction."""
+    ann, ben, _cat, session_type = team
+    start = at(next_monday(), "10:00")
+    taken = book_any(studio_a, session_type, start)
+    assert taken.trainer == ann
+    # Blind the checks made under the lock: only the database still knows Ann is taken at 10:00.
+    monkeypatch.setattr(services, "_check_slot", lambda **_kwargs: None)
+    monkeypatch.setattr(services, "any_trainer_candidates", lambda **_kwargs: [ann, ben])
+
+    booking = book_any(studio_a, session_type, start)
+
+    assert booking.trainer == ben
+    with tenant_context(studio_a):
+        assert Booking.objects.filter(trainer=ann, start_time=start).count() == 1
+        # Nothing of the refused attempt stays: the client's one booking is Ben's.
+        assert list(Booking.objects.filter(client=booking.client)) == [booking]
+
+
+def test_a_single_trainer_booking_meeting_the_constraint_is_a_conflict(studio_a, team, monkeypatch):
+    ann, _ben, _cat, session_type = team
+    start = at(next_monday(), "11:00")
+    book_any(studio_a, session_type, start)
+    monkeypatch.setattr(services, "_check_slot", lambda **_kwargs: None)
+
+    with tenant_context(studio_a), pytest.raises(services.SlotUnavailable):
+        services.booking_create(
+            trainer=ann, client=ClientFactory(), session_type=session_type, start_time=start, created_by=None
+        )

@@ -7,7 +7,8 @@ from django_tenants.utils import tenant_context
 
 from shared_apps.accounts.models import User
 from tenant_apps.bookings import services as booking_services
-from tenant_apps.notifications.models import StaffNotificationPreference
+from tenant_apps.notifications.models import Notification, StaffNotificationPreference
+from tenant_apps.notifications.services import notification_send
 from tests.bookings.conftest import at
 from tests.conftest import host_of, next_monday
 from tests.notifications.conftest import rows
@@ -122,7 +123,7 @@ def test_clients_visitors_and_other_studios_staff_are_refused(studio_a, studio_b
 # -- what the outbox does with it -----------------------------------------------------------------------------
 
 
-def test_a_notice_turned_off_is_not_written_and_the_other_still_is(
+def test_a_notice_turned_off_is_not_sent_and_the_other_still_is(
     studio_a, schedule_a, booking_client_a, trainer_a, client_a, owner_a
 ):
     _browser(studio_a, trainer_a).post(PAGE, {"received_kinds": [CANCELLED]})
@@ -130,10 +131,23 @@ def test_a_notice_turned_off_is_not_written_and_the_other_still_is(
     booking = _book(studio_a, schedule_a, booking_client_a, created_by=client_a)
     with tenant_context(studio_a):
         booking_services.booking_cancel(booking=booking, actor=owner_a)
+        notices = Notification.objects.filter(booking=booking, staff_user=trainer_a)
+        outcomes = {notice.kind: notification_send(notification_id=notice.pk) for notice in notices}
 
-    kinds = _kinds(studio_a, booking)
-    assert NEW not in kinds and CANCELLED in kinds
-    assert "booking_confirmed" in kinds  # the client's own messages are not the trainer's choice
+    # Read when the notice goes: the one turned off is suppressed, the other sent.
+    assert outcomes == {NEW: "suppressed", CANCELLED: "sent"}
+    assert "booking_confirmed" in _kinds(studio_a, booking)  # the client's own messages are not the trainer's choice
+
+
+def test_a_notice_turned_off_after_it_was_written_is_not_sent(
+    studio_a, schedule_a, booking_client_a, trainer_a, client_a
+):
+    booking = _book(studio_a, schedule_a, booking_client_a, created_by=client_a)
+    _browser(studio_a, trainer_a).post(PAGE, {"received_kinds": [CANCELLED]})
+
+    with tenant_context(studio_a):
+        notice = Notification.objects.get(booking=booking, staff_user=trainer_a, kind=NEW)
+        assert notification_send(notification_id=notice.pk) == "suppressed"
 
 
 def test_with_nothing_turned_off_the_trainer_is_told_of_both(studio_a, schedule_a, booking_client_a, client_a, owner_a):
