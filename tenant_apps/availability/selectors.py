@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from shared_apps.accounts.models import User
@@ -63,25 +63,32 @@ def booking_horizon(session_type: SessionType, now: datetime) -> tuple[datetime,
     )
 
 
+_WINDOWS = """
+    SELECT trainer_id, start_time, end_time, is_recurring, day_of_week, date
+      FROM {window}
+     WHERE trainer_id = ANY(%(trainers)s) AND is_active
+       AND (is_recurring OR date BETWEEN %(first_day)s AND %(last_day)s)
+"""
+
+
 def _windows_by_trainer(*, trainer_ids: list[int], first_day: date, last_day: date) -> dict[int, list[slots.Window]]:
     """The trainers' active windows that can apply to ``first_day``..``last_day`` (every weekly one, the dated
-    ones on those days), by trainer id."""
-    rows = (
-        AvailabilitySlot.objects.filter(trainer_id__in=trainer_ids, is_active=True)
-        .filter(Q(is_recurring=True) | Q(date__gte=first_day, date__lte=last_day))
-        .order_by()
-        .values_list("trainer_id", "start_time", "end_time", "is_recurring", "day_of_week", "date")
-    )
+    ones on those days), by trainer id. SQL for the reason ``_CALENDAR_ROWS`` is."""
     windows: dict[int, list[slots.Window]] = defaultdict(list)
-    for trainer_id, start_time, end_time, is_recurring, day_of_week, on_date in rows:
-        windows[trainer_id].append(
-            slots.Window(
-                start=start_time,
-                end=end_time,
-                day_of_week=day_of_week if is_recurring else None,
-                on_date=None if is_recurring else on_date,
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _WINDOWS.format(window=connection.ops.quote_name(AvailabilitySlot._meta.db_table)),
+            {"trainers": list(trainer_ids), "first_day": first_day, "last_day": last_day},
         )
+        for trainer_id, start_time, end_time, is_recurring, day_of_week, on_date in cursor.fetchall():
+            windows[trainer_id].append(
+                slots.Window(
+                    start=start_time,
+                    end=end_time,
+                    day_of_week=day_of_week if is_recurring else None,
+                    on_date=None if is_recurring else on_date,
+                )
+            )
     return windows
 
 

@@ -20,7 +20,7 @@ from shared_apps.core.tenancy import studio_currency, studio_date
 from tenant_apps.clients.models import Client
 from tenant_apps.notifications.packages import package_notifications_write
 from tenant_apps.packages.models import ClientPackage, CreditTransaction, PaymentMethod, SessionPackage
-from tenant_apps.packages.selectors import package_covers, usable_client_packages
+from tenant_apps.packages.selectors import package_covers, usable_client_package_ids
 from tenant_apps.trainers.models import SessionType
 
 
@@ -337,8 +337,7 @@ def client_package_for_booking(
             raise NoCreditsLeft()
         return client_package
 
-    usable = usable_client_packages(client=client, session_type=session_type, on_date=on_date)
-    for candidate in usable.order_by("expiry_date", "id").values_list("pk", flat=True):
+    for candidate in usable_client_package_ids(client=client, session_type=session_type, on_date=on_date):
         client_package = _lock(candidate)
         # Looked at without the lock: a concurrent booking may have spent the last credit since. Then the next
         # one pays, as it would have a moment later.
