@@ -8,6 +8,7 @@ from shared_apps.accounts.urls import platform_urlpatterns as account_urls
 from shared_apps.core import views as core_views
 from shared_apps.core.api_docs import RedocDocsView, SwaggerDocsView
 from shared_apps.core.urls import media_urlpatterns
+from tenants import domain_views
 from tenants.views import PlatformHomeView
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     # nobody signs up to the platform.
     path("accounts/signup/", core_views.not_found),
     path("accounts/", include("allauth.urls")),
+    path("platform/", include("tenants.platform_urls")),
+    *domain_views.public_urlpatterns,
     path("", PlatformHomeView.as_view(), name="platform-home"),
 ]
 

@@ -1,9 +1,11 @@
 import re
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, RegexValidator
 from django.db import connections, models
+from django.utils import timezone
 from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import (
@@ -170,8 +172,59 @@ class Studio(TenantMixin):
 
 
 class Domain(DomainMixin):
+    """A host name a studio answers on: its platform subdomain (verified when made), or a custom domain the
+    owner added, which routes nowhere until it is verified (the platform found our token served on it, or a
+    platform admin approved it)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.VERIFIED)
+    # Published at /.well-known/trainerhub-verify/<token> on the domain while it is pending.
+    verification_token = models.CharField(max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
     class Meta:
         ordering = ["domain"]
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class StudioEvent(models.Model):
+    """The platform's audit log of a studio: who onboarded, suspended or reactivated it, who approved or
+    rejected its domains, when, and why."""
+
+    class Action(models.TextChoices):
+        ONBOARDED = "onboarded", "Onboarded"
+        SUSPENDED = "suspended", "Suspended"
+        REACTIVATED = "reactivated", "Reactivated"
+        DOMAIN_ADDED = "domain_added", "Domain added"
+        DOMAIN_VERIFIED = "domain_verified", "Domain verified"
+        DOMAIN_APPROVED = "domain_approved", "Domain approved"
+        DOMAIN_REJECTED = "domain_rejected", "Domain rejected"
+        DOMAIN_REMOVED = "domain_removed", "Domain removed"
+        PRIMARY_DOMAIN_SET = "primary_domain_set", "Primary domain set"
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="events")
+    # Nobody: the platform itself (a domain verified by its token).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    reason = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    # What it was about beyond the studio: a domain's name.
+    subject = models.CharField(max_length=253, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["studio", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.studio}: {self.get_action_display()}"

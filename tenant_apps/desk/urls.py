@@ -3,7 +3,19 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tenant_apps.desk import bookings, calendar, clients, imports, preferences, today, trainers
+from tenant_apps.desk import (
+    bookings,
+    calendar,
+    catalogue,
+    clients,
+    domains,
+    imports,
+    preferences,
+    staff,
+    studio,
+    today,
+    trainers,
+)
 
 app_name = "desk"
 
@@ -16,4 +28,8 @@ urlpatterns = [
     *imports.urlpatterns,
     *trainers.urlpatterns,
     *preferences.urlpatterns,
+    *studio.urlpatterns,
+    *staff.urlpatterns,
+    *catalogue.urlpatterns,
+    *domains.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""The desk's catalogue pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The desk's domains pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The desk's staff pages (being built)."""
+
+urlpatterns = []

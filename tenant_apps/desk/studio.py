@@ -1,0 +1,3 @@
+"""The desk's studio pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The platform admins' pages on the platform host (being built)."""
+
+urlpatterns = []
