@@ -362,3 +362,42 @@ def studio_staff_mfa_set(*, owner: User, required: bool) -> bool:
     # The host cache drops the studio on save (tenants.signals), so the next request sees the new rule.
     studio.save(update_fields=["staff_mfa_required", "updated"])
     return studio.staff_mfa_required
+
+
+# -- invitations sent again ----------------------------------------------------------------------------------------
+
+
+class InvitationNotPending(ApplicationError):
+    code = "invitation_not_pending"
+    message = "This person has already chosen a password: there is no invitation to send again."
+
+
+def staff_invitation_pending(user: User) -> bool:
+    """Whether the account is still an open invitation: active, never signed in, no password chosen."""
+    return user.is_active and user.last_login is None and not user.has_usable_password()
+
+
+def staff_invitation_check(*, actor: User, user: User) -> None:
+    """Raise unless ``actor`` may send ``user``'s invitation again: whoever may invite (the owner and managers),
+    to a manager or trainer whose invitation is still open."""
+    if actor.role not in (Role.OWNER, Role.MANAGER):
+        raise Forbidden("Only the studio's owner and managers can send an invitation.")
+    if user.role not in STAFF_ROLE_CHOICES:
+        raise Forbidden("Invitations are sent to managers and trainers only.")
+    if not user.is_active:
+        raise ValidationFailed("This account is deactivated: reactivate it before sending its invitation again.")
+    if not staff_invitation_pending(user):
+        raise InvitationNotPending()
+
+
+@transaction.atomic
+def staff_invitation_resend(*, user: User, actor: User) -> User:
+    """Mail the invitation again with a fresh link to choose a password (a lost or expired mail). The link of the
+    first mail keeps working until it expires: both are for the same account, and the first password chosen
+    ends them all."""
+    user = _lock_staff(user)
+    staff_invitation_check(actor=actor, user=user)
+    link = _set_password_link(user=user)
+    context = {"user": user, "link": link, "invited_by": actor, "role": user.get_role_display()}
+    send_mail_on_commit(template="invitation", to=user.email, context=context)
+    return user
