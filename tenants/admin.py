@@ -117,9 +117,9 @@ class StudioAdmin(admin.ModelAdmin):
     @admin.action(description="Suspend the selected studios")
     def suspend(self, request, queryset):
         for studio in queryset:
-            services.studio_suspend(studio=studio)
+            services.studio_suspend(studio=studio, actor=request.user, reason="From the Django admin.")
 
     @admin.action(description="Reactivate the selected studios")
     def activate(self, request, queryset):
         for studio in queryset:
-            services.studio_activate(studio=studio)
+            services.studio_activate(studio=studio, actor=request.user, reason="From the Django admin.")

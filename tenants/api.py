@@ -8,7 +8,7 @@ from shared_apps.core.fields import PhoneNumberField
 from shared_apps.core.pagination import PageNumberPagination
 from shared_apps.core.permissions import IsPlatformAdmin
 from shared_apps.core.schema import paginated
-from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
+from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, REASON_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenants import services
 from tenants.countries import COUNTRY_CODES
 from tenants.models import Studio
@@ -91,7 +91,7 @@ class StudioListCreateApi(APIView):
     def post(self, request):
         data = self.StudioListCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        studio = services.studio_create(**data.validated_data)
+        studio = services.studio_create(**data.validated_data, actor=request.user)
         return Response(StudioOutput(studio, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -104,19 +104,37 @@ class StudioDetailApi(APIView):
         return Response(StudioOutput(studio, context={"request": request}).data)
 
 
+class StudioStatusInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Why: kept with the platform admin's name in the studio's audit log.",
+    )
+
+
 class StudioSuspendApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=None, responses=StudioOutput)
+    @extend_schema(request=StudioStatusInput, responses=StudioOutput)
     def post(self, request, studio_id: int):
-        studio = services.studio_suspend(studio=get_object_or_404(studio_list(), pk=studio_id))
+        data = StudioStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        studio = services.studio_suspend(
+            studio=get_object_or_404(studio_list(), pk=studio_id), actor=request.user, **data.validated_data
+        )
         return Response(StudioOutput(studio, context={"request": request}).data)
 
 
 class StudioActivateApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=None, responses=StudioOutput)
+    @extend_schema(request=StudioStatusInput, responses=StudioOutput)
     def post(self, request, studio_id: int):
-        studio = services.studio_activate(studio=get_object_or_404(studio_list(), pk=studio_id))
+        data = StudioStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        studio = services.studio_activate(
+            studio=get_object_or_404(studio_list(), pk=studio_id), actor=request.user, **data.validated_data
+        )
         return Response(StudioOutput(studio, context={"request": request}).data)

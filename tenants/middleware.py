@@ -10,6 +10,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
 from shared_apps.core.exceptions import error_body
+from tenants.domains import VERIFY_PATH_PREFIX, pending_domain_token
 from tenants.selectors import normalise_host, studio_for_host
 
 
@@ -71,7 +72,7 @@ class StudioMiddleware(TenantMainMiddleware):
                 template="tenants/unavailable.html",
             )
         if studio is None:
-            return self._unknown_host(request)
+            return self._verification_answer(request, host) or self._unknown_host(request)
         if not studio.is_active:
             return _refusal(
                 request,
@@ -84,6 +85,20 @@ class StudioMiddleware(TenantMainMiddleware):
         request.tenant = studio
         connection.set_tenant(studio)
         return None
+
+    @staticmethod
+    def _verification_answer(request, host: str) -> HttpResponse | None:
+        """A pending custom domain answers its own token at the well-known path, and nothing else: that is how
+        the platform sees the domain points here (tenants.domains.custom_domain_verify)."""
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(VERIFY_PATH_PREFIX):
+            return None
+        try:
+            token = pending_domain_token(host=host, token=request.path.removeprefix(VERIFY_PATH_PREFIX))
+        except DatabaseError:
+            return None
+        if token is None:
+            return None
+        return HttpResponse(token, content_type="text/plain; charset=utf-8")
 
     @staticmethod
     def _unknown_host(request) -> HttpResponse:

@@ -19,8 +19,9 @@ def studio_for_host(*, host: str) -> Studio | None:
     """The studio that serves ``host``, or None; cached so a warm host costs no query.
 
     Runs in the public schema (the middleware switches to it first), so the cache key carries that schema and
-    names no studio's data. Unknown hosts are not cached, so a new domain works at once and random hosts can't
-    fill the cache. Writes to studios and domains drop the affected keys (tenants/signals.py).
+    names no studio's data. Only verified domains route: a pending or rejected custom domain is an unknown host.
+    Unknown hosts are not cached, so a new domain works at once and random hosts can't fill the cache. Writes to
+    studios and domains (a domain's status included) drop the affected keys (tenants/signals.py).
     """
     assert connection.schema_name == "public", "host lookups run in the public schema"
     # Domain rows are stored normalised (tenants.services), so an exact match uses the unique index.
@@ -28,7 +29,7 @@ def studio_for_host(*, host: str) -> Studio | None:
     key = host_cache_key(host)
     studio = cache.get(key)
     if studio is None:
-        domain = Domain.objects.select_related("tenant").filter(domain=host).first()
+        domain = Domain.objects.select_related("tenant").filter(domain=host, status=Domain.Status.VERIFIED).first()
         if domain is None:
             return None
         studio = domain.tenant

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -18,8 +19,9 @@ from rest_framework import status
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import staff_invite, user_create
 from shared_apps.core.exceptions import ApplicationError, ValidationFailed
-from shared_apps.core.validators import validate_name
-from tenants.models import Domain, Studio, schema_name_for
+from shared_apps.core.images import image_as_webp
+from shared_apps.core.validators import REASON_MAX_LENGTH, validate_name
+from tenants.models import Domain, Studio, StudioEvent, schema_name_for
 from tenants.selectors import normalise_host
 
 
@@ -104,12 +106,14 @@ def studio_create(
     currency: str = "USD",
     brand_color: str = "#2563eb",
     country: str = "GB",
+    actor: User | None = None,
 ) -> Studio:
     """Create a studio: its row, a schema cloned from the template, its primary domain and its owner.
 
     All in one transaction (PostgreSQL DDL is transactional): if any step fails, no schema, domain or row stays.
     Without a password the owner is mailed a link to choose one. ``country`` (ISO 3166 alpha-2) is the region
     of phone numbers typed without their country code, so it is set from the start, not left at the default.
+    ``actor`` is the platform admin who onboarded it (none: a command or the platform itself), for the audit log.
     """
     if connection.schema_name != "public":
         raise RuntimeError("Studios are created from the public schema.")
@@ -132,6 +136,7 @@ def studio_create(
             Domain.objects.create(domain=normalise_host(domain), tenant=studio, is_primary=True)
     except IntegrityError as error:
         raise ValidationFailed(fields={"slug": ["A studio with this slug already exists."]}) from error
+    StudioEvent.objects.create(studio=studio, actor=actor, action=StudioEvent.Action.ONBOARDED)
     with tenant_context(studio):
         owner_fields = {"email": owner_email, "first_name": owner_first_name, "last_name": owner_last_name}
         if owner_password:
@@ -141,19 +146,40 @@ def studio_create(
     return studio
 
 
-@transaction.atomic
-def studio_suspend(*, studio: Studio) -> Studio:
-    """Every page and API call of the studio answers 403 from now on; nothing is deleted."""
-    studio.status = Studio.Status.SUSPENDED
+def _reason_checked(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationFailed(fields={"reason": [f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."]})
+    return reason
+
+
+def _studio_status_set(*, studio: Studio, status: str, action: str, actor: User | None, reason: str) -> Studio:
+    reason = _reason_checked(reason)
+    # Locked: two admins suspending at once write one change and one line in the log, not two.
+    studio = _studio_locked(studio)
+    if studio.status == status:
+        return studio
+    studio.status = status
     studio.save(update_fields=["status", "updated"])
+    StudioEvent.objects.create(studio=studio, actor=actor, action=action, reason=reason)
     return studio
 
 
 @transaction.atomic
-def studio_activate(*, studio: Studio) -> Studio:
-    studio.status = Studio.Status.ACTIVE
-    studio.save(update_fields=["status", "updated"])
-    return studio
+def studio_suspend(*, studio: Studio, actor: User | None = None, reason: str = "") -> Studio:
+    """Every page and API call of the studio answers 403 from now on; nothing is deleted. The audit log keeps
+    who suspended it and why; suspending a suspended studio changes nothing and logs nothing."""
+    return _studio_status_set(
+        studio=studio, status=Studio.Status.SUSPENDED, action=StudioEvent.Action.SUSPENDED, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def studio_activate(*, studio: Studio, actor: User | None = None, reason: str = "") -> Studio:
+    """The studio answers again; the audit log keeps who reactivated it and why."""
+    return _studio_status_set(
+        studio=studio, status=Studio.Status.ACTIVE, action=StudioEvent.Action.REACTIVATED, actor=actor, reason=reason
+    )
 
 
 # -- the studio's own settings -----------------------------------------------------------------------------
@@ -178,7 +204,8 @@ STUDIO_SETTINGS_FIELDS = frozenset(
 )
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_SIDE = 4096  # pixels; a logo is shown small, and a huge image costs every page that loads it
-LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+LOGO_FORMATS = ("PNG", "JPEG", "WEBP")
+LOGO_SIDE = 512  # pixels: what is stored, whatever was uploaded (the header shows it a few rem high)
 
 
 class LogoTooLarge(ApplicationError):
@@ -237,26 +264,20 @@ def studio_update(*, studio: Studio, **changes) -> StudioUpdate:
     return StudioUpdate(studio=studio, notices=notices)
 
 
-def _logo_extension(logo: File) -> str:
-    """The file extension of an acceptable logo, read from its content (never from its name or stated type)."""
+def _logo_resized(logo: File) -> ContentFile:
+    """An acceptable logo (PNG, JPEG or WebP, read from its content, never from its name or stated type), as a
+    WebP at most LOGO_SIDE pixels a side: every page of the studio loads it."""
     if logo.size > LOGO_MAX_BYTES:
         raise LogoTooLarge()
-    wrong_type = ValidationFailed(fields={"logo": ["Upload a PNG, JPEG or WebP image."]})
-    too_many_pixels = ValidationFailed(fields={"logo": [f"Use an image at most {LOGO_MAX_SIDE} pixels wide and high."]})
     try:
         with Image.open(logo, formats=list(LOGO_FORMATS)) as image:
-            image_format, (width, height) = image.format, image.size
-            image.verify()
-    except Image.DecompressionBombError as error:
-        raise too_many_pixels from error
-    except (OSError, SyntaxError, ValueError) as error:  # not an image, or a damaged one
-        raise wrong_type from error
-    if image_format not in LOGO_FORMATS:
-        raise wrong_type
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        width = height = 0  # image_as_webp says what is wrong with it
     if max(width, height) > LOGO_MAX_SIDE:
-        raise too_many_pixels
+        raise ValidationFailed(fields={"logo": [f"Use an image at most {LOGO_MAX_SIDE} pixels wide and high."]})
     logo.seek(0)
-    return LOGO_FORMATS[image_format]
+    return image_as_webp(logo, side=LOGO_SIDE, max_pixels=LOGO_MAX_SIDE * LOGO_MAX_SIDE, field="logo")
 
 
 def _file_delete_after_commit(file_name: str) -> None:
@@ -267,13 +288,14 @@ def _file_delete_after_commit(file_name: str) -> None:
 
 @transaction.atomic
 def studio_logo_set(*, studio: Studio, logo: File) -> Studio:
-    """Store ``logo`` (PNG, JPEG or WebP, checked by content) under the studio's own folder, replacing the old one."""
-    extension = _logo_extension(logo)
+    """Store ``logo`` (PNG, JPEG or WebP, checked by content), resized, under the studio's own folder, replacing
+    the old one."""
+    resized = _logo_resized(logo)
     studio = _studio_locked(studio)
     previous = studio.logo.name
     # A new name every time: a browser or a CDN holding the old URL can't show the old image under it, and the
     # name the uploader chose never reaches a page (the logo's URL is written into CSS).
-    studio.logo.save(f"logo-{secrets.token_hex(8)}.{extension}", logo, save=False)
+    studio.logo.save(f"logo-{secrets.token_hex(8)}.webp", resized, save=False)
     studio.save(update_fields=["logo", "updated"])
     _file_delete_after_commit(previous)
     return studio

@@ -210,6 +210,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # Custom domains waiting for verification are checked again (for a week after they were added).
+    "tenants-domains-verify-pending": {
+        "task": "tenants.domains_verify_pending",
+        "schedule": 10 * 60,
+        "options": {"expires": 9 * 60},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The two booking reminders' leads in minutes, the early one first ("10,2" lets a demo show both within minutes).

@@ -1,4 +1,3 @@
-import io
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal
@@ -6,11 +5,11 @@ from decimal import Decimal
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from PIL import Image, ImageOps
 
 from shared_apps.accounts.models import Role, User, UserManager
 from shared_apps.accounts.services import EMAIL_TAKEN, StaffChange, staff_invite
 from shared_apps.core.exceptions import Forbidden, ValidationFailed, full_clean_or_fail
+from shared_apps.core.images import image_as_webp
 from shared_apps.core.tenancy import current_studio, studio_currency, studio_timezone
 from tenant_apps.trainers.models import SessionType, Trainer
 
@@ -170,36 +169,15 @@ def trainer_deactivate(*, trainer: Trainer) -> Trainer:
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_SIDE = 512  # pixels: the photo is shown small; a phone's 12-megapixel picture would cost every page
-PHOTO_FORMATS = ("PNG", "JPEG", "WEBP")
 # Decoded pixels cost memory whatever the file's size: a small PNG of one colour can hold 10000 x 10000 of them.
 PHOTO_MAX_PIXELS = 40_000_000
 
 
 def _photo_resized(photo: File) -> ContentFile:
-    """``photo`` (PNG, JPEG or WebP, read by content, never by its name or stated type) as a WebP at most
-    PHOTO_SIDE pixels a side, upright, without the camera's metadata."""
+    """``photo`` as a WebP at most PHOTO_SIDE pixels a side (shared_apps.core.images)."""
     if photo.size > PHOTO_MAX_BYTES:
         raise ValidationFailed(fields={"photo": [f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB."]})
-    too_many_pixels = ValidationFailed(
-        fields={"photo": [f"Use an image of at most {PHOTO_MAX_PIXELS // 1_000_000} megapixels."]}
-    )
-    try:
-        with Image.open(photo, formats=list(PHOTO_FORMATS)) as image:
-            # Open reads the header only: the size is known before a pixel is decoded.
-            width, height = image.size
-            if width * height > PHOTO_MAX_PIXELS:
-                raise too_many_pixels
-            # A JPEG decodes straight to a fraction of its size when the thumbnail needs no more.
-            image.draft(None, (PHOTO_SIDE, PHOTO_SIDE))
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
-            out = io.BytesIO()
-            image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(out, "WEBP", quality=85)
-    except Image.DecompressionBombError as error:
-        raise too_many_pixels from error
-    except (OSError, SyntaxError, ValueError) as error:  # not an image, a damaged one
-        raise ValidationFailed(fields={"photo": ["Upload a PNG, JPEG or WebP image."]}) from error
-    return ContentFile(out.getvalue())
+    return image_as_webp(photo, side=PHOTO_SIDE, max_pixels=PHOTO_MAX_PIXELS, field="photo")
 
 
 @transaction.atomic

@@ -226,16 +226,14 @@ def test_concurrent_saves_of_different_settings_keep_both(studio_a):
 # -- the logo ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("image_format", "extension"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
-def test_the_owner_uploads_a_logo_stored_under_the_studios_own_folder(
-    as_user, owner_a, studio_a, image_format, extension
-):
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG", "WEBP"])
+def test_the_owner_uploads_a_logo_stored_under_the_studios_own_folder(as_user, owner_a, studio_a, image_format):
     response = upload(as_user(owner_a), image_bytes(image_format), name='"><script>.png')
 
     assert response.status_code == 200, response.json()
     stored = studio_row(studio_a).logo.name
-    # The name is the studio's own, whatever the uploader called the file.
-    assert stored.startswith("studios/alpha/logo/logo-") and stored.endswith(f".{extension}")
+    # The name is the studio's own, whatever the uploader called the file; every logo is stored as a WebP.
+    assert stored.startswith("studios/alpha/logo/logo-") and stored.endswith(".webp")
     assert default_storage.exists(stored)
     assert response.json()["logo_url"] == f"http://alpha.localhost/media/{stored}"
     assert as_user(owner_a).get(URL).json()["logo_url"] == response.json()["logo_url"]
@@ -298,7 +296,20 @@ def test_a_logo_just_under_the_limit_is_accepted(as_user, owner_a, studio_a):
     response = upload(as_user(owner_a), content)
 
     assert response.status_code == 200, response.json()
-    assert studio_row(studio_a).logo.size == services.LOGO_MAX_BYTES
+    assert 0 < studio_row(studio_a).logo.size < 10_000  # stored resized, without the padding
+
+
+def test_a_large_logo_is_stored_at_most_512_pixels_a_side_keeping_its_shape_and_transparency(
+    as_user, owner_a, studio_a
+):
+    wide = io.BytesIO()
+    Image.new("RGBA", (2000, 1000), (255, 0, 0, 0)).save(wide, "PNG")
+
+    response = upload(as_user(owner_a), wide.getvalue())
+
+    assert response.status_code == 200, response.json()
+    with default_storage.open(studio_row(studio_a).logo.name) as stored, Image.open(stored) as image:
+        assert (image.format, image.size, image.mode) == ("WEBP", (services.LOGO_SIDE, 256), "RGBA")
 
 
 def test_two_logos_uploaded_at_once_leave_one_file(studio_a, monkeypatch):
