@@ -45,8 +45,10 @@ run: install
 dev: install
 	$(PY) -m config.devserver --reload
 
+# Two processes (TEST_WORKERS=1 for one), each with its own test database; a module's tests stay in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
