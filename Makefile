@@ -46,9 +46,16 @@ dev: install
 	$(PY) -m config.devserver --reload
 
 # Two processes (TEST_WORKERS=1 for one), each with its own test database; a module's tests stay in one process.
+# The API fuzzing runs after, in one process: under pytest-xdist schemathesis doesn't hand out its cases one by one
+# (2 tests instead of 89).
 TEST_WORKERS ?= 2
 test: install
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/fuzz
+	$(PY) -m pytest tests/fuzz
+else
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+endif
 
 lint: install
 	$(PY) -m ruff check .
