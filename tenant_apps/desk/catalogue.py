@@ -312,7 +312,8 @@ class SessionTypeActiveView(ManagersOnlyMixin, View):
             else:
                 trainer_services.session_type_deactivate(session_type=session_type)
         except ApplicationError as error:
-            messages.error(request, f"{session_type.name} can't be activated: {error.message}")
+            change = "activated" if self.activate else "deactivated"
+            messages.error(request, f"{session_type.name} can't be {change}: {error.message}")
         else:
             done = "can be booked again" if self.activate else "can no longer be booked; bookings made stay"
             messages.success(request, f"{session_type.name} {done}.")
@@ -385,7 +386,8 @@ class PackageActiveView(ManagersOnlyMixin, View):
             else:
                 package_services.package_deactivate(package=package)
         except ApplicationError as error:
-            messages.error(request, f"{package.name} can't be put on sale: {error.message}")
+            change = "put on sale again" if self.activate else "taken off sale"
+            messages.error(request, f"{package.name} can't be {change}: {error.message}")
         else:
             if self.activate:
                 messages.success(request, f"{package.name} is on sale again.")
