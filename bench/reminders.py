@@ -174,7 +174,12 @@ def copy_studios(seed, first: int, count: int) -> list:
             for slug in slugs
         )
         Domain.objects.bulk_create(
-            Domain(domain=f"{studio.slug}.{settings.PLATFORM_DOMAIN}", tenant=studio, is_primary=True)
+            Domain(
+                domain=f"{studio.slug}.{settings.PLATFORM_DOMAIN}",
+                tenant=studio,
+                is_primary=True,
+                status=Domain.Status.VERIFIED,
+            )
             for studio in studios
         )
     return studios

@@ -60,8 +60,17 @@ class StudioCreationForm(forms.ModelForm):
 
 
 class DomainInline(admin.TabularInline):
+    """Shown, never changed here: a domain is added, verified, approved, made primary or removed through
+    tenants.domains, which check who may and what the DNS says, and log it."""
+
     model = Domain
     extra = 0
+    can_delete = False
+    fields = ["domain", "status", "is_primary", "verified_at", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Studio)

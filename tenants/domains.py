@@ -2,18 +2,28 @@
 publishes on that host (or a platform admin approves it), and only then does the host route to the studio.
 Services (writes) and selectors (reads) in one module: they are few and share their rules.
 
-A domain is proven by the token: the owner points the host at the platform (a CNAME), the tenant middleware
-answers http://<domain>/.well-known/trainerhub-verify/<token> for that pending domain, and the check fetches it.
+A domain is proven for one studio only: its DNS must name that studio's own platform host (a CNAME to
+<slug>.<platform domain>), and the platform must find the domain's token served on it. The token alone would
+prove only that the name points at the platform, which serves the token of whichever studio claims it: anyone
+could claim a name its real owner then points at us. The CNAME names the studio, so only its claim passes. A
+name that can't have a CNAME (a bare domain behind an ALIAS or ANAME record) is left to a platform admin.
+
+The fetch goes to the address the check itself resolved, refused if it is not a public one (no request to the
+platform's own network), on port 80 with the domain as Host, under one deadline for the whole exchange.
 """
 
+import http.client
+import io
 import ipaddress
+import logging
 import re
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import remove_www
@@ -24,11 +34,20 @@ from shared_apps.core.validators import REASON_MAX_LENGTH
 from tenants.models import Domain, Studio, StudioEvent
 from tenants.selectors import normalise_host, studio_for_host
 
+logger = logging.getLogger(__name__)
+
 VERIFY_PATH_PREFIX = "/.well-known/trainerhub-verify/"
-# The check runs in a request ("check now") and in a periodic task: a host that doesn't answer soon won't.
-VERIFY_TIMEOUT_SECONDS = 5
+# The check runs in a request ("check now") and in a periodic task: connecting, sending and reading the whole
+# answer share this one deadline, so a host that trickles bytes can't hold a worker longer.
+VERIFY_DEADLINE_SECONDS = 10
+# Plain HTTP: a domain that is not verified has no certificate yet. A module constant so tests reach a local server.
+VERIFY_PORT = 80
 # The page holds the token and nothing else; more than this is not our page.
 VERIFY_MAX_BYTES = 1024
+# The status line and headers before it; an answer larger than this is cut there.
+VERIFY_MAX_HEADER_BYTES = 8 * 1024
+# An owner's "check now" runs at most this often per domain (each one costs a DNS lookup and a connection).
+CHECK_INTERVAL_SECONDS = 60
 # The periodic task retries a pending domain this long after it was added; "check now" works at any time.
 VERIFY_RETRY_DAYS = 7
 # Someone may add a domain they don't own; after this long unproven, another studio may take the name.
@@ -44,6 +63,12 @@ class DomainCheckFailed(ApplicationError):
     message = "The domain could not be verified yet."
 
 
+class DomainCheckTooSoon(ApplicationError):
+    status_code = 429
+    code = "domain_check_too_soon"
+    message = "This domain was checked a moment ago: try again in a minute."
+
+
 # -- rules -----------------------------------------------------------------------------------------------------
 
 
@@ -57,6 +82,11 @@ def is_platform_host(host: str) -> bool:
     platform = platform_domain()
     platform_hosts = {normalise_host(name) for name in settings.PLATFORM_HOSTS}
     return host in platform_hosts or host == platform or host.endswith(f".{platform}")
+
+
+def studio_platform_host(studio: Studio) -> str:
+    """The studio's own host on the platform, which a custom domain's CNAME record must name."""
+    return f"{studio.slug}.{platform_domain()}"
 
 
 def verification_path(domain: Domain) -> str:
@@ -91,16 +121,29 @@ def domain_name_clean(value: str) -> str:
         raise invalid(
             "This is not a valid domain name: use letters, digits, hyphens and dots, such as book.yourstudio.com."
         )
-    # The host middleware serves www.<name> as <name> (django-tenants' remove_www): <name> is what routes.
+    # The host middleware serves www.<name> as <name> (django-tenants' remove_www): <name> is what routes, so
+    # the rules below apply to it (www.com is "com", www.co.uk is "co.uk").
     host = remove_www(host)
+    labels = host.split(".")
     if is_platform_host(host):
         raise invalid(
             f"Addresses under {platform_domain()} are the platform's own: enter a domain of your own, "
             "such as book.yourstudio.com."
         )
-    if len(labels) < 2 or labels[-1].isdigit():
+    if len(labels) < 2 or labels[-1].isdigit() or _is_registry_suffix(labels):
         raise invalid("Enter a full domain name, such as book.yourstudio.com.")
     return host
+
+
+# Second-level labels under which country registries sell names (co.uk, com.au, org.nz...). Without the public
+# suffix list this catches the common ones; a platform admin's review catches the rest.
+_REGISTRY_LABELS = frozenset(
+    {"ac", "co", "com", "edu", "gob", "gov", "govt", "go", "ltd", "mil", "ne", "net", "nhs", "or", "org", "plc", "sch"}
+)
+
+
+def _is_registry_suffix(labels: list[str]) -> bool:
+    return len(labels) == 2 and len(labels[1]) == 2 and labels[0] in _REGISTRY_LABELS
 
 
 def _is_ip(host: str) -> bool:
@@ -112,9 +155,26 @@ def _is_ip(host: str) -> bool:
 
 
 def _owner_only(actor) -> None:
-    # On a studio's host only its owner manages domains; platform admins act from the platform (public schema).
-    if connection.schema_name != "public" and getattr(actor, "role", None) != Role.OWNER:
+    # Only a studio's owner, on the studio's own schema: on the public schema a user id names a platform account,
+    # so no one there is a studio's owner (platform admins approve and reject, nothing else).
+    if (
+        connection.schema_name == "public"
+        or not getattr(actor, "is_authenticated", False)
+        or getattr(actor, "role", None) != Role.OWNER
+    ):
         raise Forbidden("Only the studio's owner manages its domains.")
+
+
+def _platform_admin_only(actor) -> None:
+    # As shared_apps.core.permissions.IsPlatformAdmin: staff accounts exist only in the public schema.
+    if connection.schema_name != "public" or not getattr(actor, "is_authenticated", False) or not actor.is_staff:
+        raise Forbidden("Only a platform admin approves or rejects a studio's domains.")
+
+
+def _studio_locked(studio_id: int) -> Studio:
+    # Every write to a studio's domains locks the studio's row first, then the domains: one order for all, so
+    # two writes (two primary switches, a switch and a removal) wait for each other instead of deadlocking.
+    return Studio.objects.select_for_update().get(pk=studio_id)
 
 
 def _event_record(*, studio: Studio, action: str, subject: str, actor=None, reason: str = "") -> StudioEvent:
@@ -138,33 +198,44 @@ def _locked(domain: Domain) -> Domain:
 
 @transaction.atomic
 def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
-    """Add ``domain`` to ``studio``, pending until verified: it routes nowhere until then."""
+    """Add ``domain`` to ``studio``, pending until verified: it routes nowhere until then.
+
+    A name another studio claimed is refused while its claim is pending and fresh, and while it is verified;
+    a rejected claim, or a pending one older than PENDING_CLAIM_DAYS, is removed (logged on that studio) and the
+    name is free. Whoever claims it, only the studio its DNS names can verify it."""
     _owner_only(actor)
     host = domain_name_clean(domain)
+    studio = _studio_locked(studio.pk)
     custom_count = Domain.objects.filter(tenant=studio).exclude(domain__endswith=f".{platform_domain()}").count()
     if custom_count >= CUSTOM_DOMAINS_MAX:
         message = f"A studio can have at most {CUSTOM_DOMAINS_MAX} domains of its own: remove one first."
         raise ValidationFailed(message, fields={"domain": [message]})
     existing = Domain.objects.select_for_update().filter(domain=host).first()
     if existing is not None:
-        stale = existing.status == Domain.Status.PENDING and existing.created < timezone.now() - timedelta(
+        lapsed = existing.status == Domain.Status.PENDING and existing.created < timezone.now() - timedelta(
             days=PENDING_CLAIM_DAYS
         )
+        rejected = existing.status == Domain.Status.REJECTED
         if existing.tenant_id == studio.pk:
             message = "This studio already has this domain."
             raise ValidationFailed(message, fields={"domain": [message]})
-        if not stale:
+        if not (lapsed or rejected):
             message = (
-                "This domain has been added by another studio. If it is yours, point it at the platform and "
-                "try again in a few days, or ask the platform's support."
+                "This domain has been added by another studio. If it is yours, ask the platform's support: "
+                "a platform admin can resolve a dispute over a domain."
             )
             raise ValidationFailed(message, fields={"domain": [message]})
-        # Another studio claimed it and never proved it: the claim lapses rather than block the real owner.
+        # Another studio's claim was refused, or never proved: it no longer blocks the name. The lapse lets no one
+        # take a name away from its owner: only the studio the domain's CNAME names can verify it.
         _event_record(
             studio=existing.tenant,
             action=StudioEvent.Action.DOMAIN_REMOVED,
             subject=host,
-            reason=f"Not verified within {PENDING_CLAIM_DAYS} days; another studio added it.",
+            reason=(
+                "Rejected; another studio added it."
+                if rejected
+                else f"Not verified within {PENDING_CLAIM_DAYS} days; another studio added it."
+            ),
         )
         existing.delete()
     try:
@@ -185,53 +256,144 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
     return created
 
 
-def _token_fetch(domain: Domain) -> None:
-    """Fetch the token from the domain, or else from its www. form (both are served as the domain); the first
-    host's DomainCheckFailed says why it isn't our token."""
+class _Deadline:
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no answer in time")
+        return left
+
+
+def _dns_checked(domain: Domain) -> list[str]:
+    """The domain's IPv4 addresses the check may connect to, once its DNS names the studio's own platform host;
+    DomainCheckFailed otherwise."""
+    expected = studio_platform_host(domain.tenant)
     try:
-        _token_fetch_from(domain, domain.domain)
-    except DomainCheckFailed:
-        try:
-            _token_fetch_from(domain, f"www.{domain.domain}")
-        except DomainCheckFailed:
-            pass
+        canonical, aliases, addresses = socket.gethostbyname_ex(domain.domain)
+    except (OSError, UnicodeError):
+        raise DomainCheckFailed(
+            f"{domain.domain} has no DNS record yet. Create a CNAME record for it pointing to {expected}; "
+            "changes can take up to a day to reach everyone."
+        ) from None
+    names = {normalise_host(name) for name in (canonical, *aliases)}
+    if expected not in names:
+        raise DomainCheckFailed(
+            f"{domain.domain}'s DNS record does not point to {expected}. Create a CNAME record for it pointing to "
+            f"{expected} (the studio's own address on the platform); changes can take up to a day to reach "
+            "everyone. A domain that can't have a CNAME record is verified by a platform admin instead: ask the "
+            "platform's support."
+        )
+    allowed = [address for address in addresses if _address_allowed(address)]
+    if not allowed:
+        raise DomainCheckFailed(
+            f"{domain.domain} points to an address the platform does not connect to (not a public one)."
+        )
+    return allowed
+
+
+def _address_allowed(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if settings.CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES:
+        return True
+    # Loopback, private, link-local, reserved, multicast (which Python counts as global): never fetched from.
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+class _Answer:
+    """What http.client.HTTPResponse reads a response from: bytes already received."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def makefile(self, *_args, **_kwargs):
+        return io.BufferedReader(io.BytesIO(self.data))
+
+
+def _http_get(*, address: str, host: str, path: str, deadline: _Deadline) -> tuple[int, bytes]:
+    """GET http://<host><path> from ``address`` itself (no proxy, no redirect followed), every step within
+    ``deadline``; the status and at most VERIFY_MAX_BYTES of the body."""
+    request = (
+        f"GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: {settings.PLATFORM_NAME} domain check\r\n"
+        "Accept: text/plain\r\nConnection: close\r\n\r\n"
+    ).encode("ascii")
+    limit = VERIFY_MAX_HEADER_BYTES + VERIFY_MAX_BYTES
+    received = bytearray()
+    with socket.create_connection((address, VERIFY_PORT), timeout=deadline.left()) as sock:
+        sock.settimeout(deadline.left())
+        sock.sendall(request)
+        while len(received) < limit:
+            sock.settimeout(deadline.left())
+            chunk = sock.recv(limit - len(received))
+            if not chunk:
+                break
+            received += chunk
+            if _answer_complete(received):
+                break
+    if b"\r\n\r\n" not in received:
+        # Closed before its headers ended, or headers longer than any answer of ours: not our page.
+        raise http.client.HTTPException("incomplete headers")
+    response = http.client.HTTPResponse(_Answer(bytes(received)), method="GET")
+    response.begin()
+    return response.status, response.read(VERIFY_MAX_BYTES)
+
+
+def _answer_complete(received: bytes) -> bool:
+    # A server that keeps the connection open after a complete answer should not make us wait for the deadline.
+    head, separator, body = bytes(received).partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return match is not None and len(body) >= int(match.group(1))
+
+
+def _token_fetch(domain: Domain, addresses: list[str]) -> None:
+    """Fetch the token from the exact stored name, or DomainCheckFailed saying what to fix."""
+    expected = studio_platform_host(domain.tenant)
+    where = f"http://{domain.domain}{VERIFY_PATH_PREFIX}…"
+    deadline = _Deadline(VERIFY_DEADLINE_SECONDS)
+    try:
+        status, body = _http_get(
+            address=addresses[0], host=domain.domain, path=verification_path(domain), deadline=deadline
+        )
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        # OSError: refused, unreachable, the deadline (TimeoutError); HTTPException: not an HTTP answer.
+        if isinstance(error, TimeoutError):
+            reason = "no answer in time"
+        elif isinstance(error, http.client.HTTPException):
+            reason = f"not an HTTP answer: {type(error).__name__}"
         else:
-            return
-        raise
-
-
-def _token_fetch_from(domain: Domain, host: str) -> None:
-    # No redirects followed: the token must be answered on this very host, and a redirect could lead anywhere.
-    opener = urllib.request.build_opener(_NoRedirect)
-    # The URL is http:// and a host name domain_name_clean accepted: no file:// or other scheme.
-    request = urllib.request.Request(
-        f"http://{host}{verification_path(domain)}", headers={"User-Agent": f"{settings.PLATFORM_NAME} domain check"}
-    )
-    where = f"http://{host}{VERIFY_PATH_PREFIX}…"
-    try:
-        with opener.open(request, timeout=VERIFY_TIMEOUT_SECONDS) as response:
-            body = response.read(VERIFY_MAX_BYTES)
-    except urllib.error.HTTPError as error:
+            reason = getattr(error, "strerror", None) or type(error).__name__
         raise DomainCheckFailed(
-            f"{where} answered {error.code} instead of the verification code. Check that the domain's DNS "
-            f"record points at {platform_domain()}; changes can take up to a day to reach everyone."
+            f"{domain.domain} could not be reached ({reason}). Check that its CNAME record points to {expected}; "
+            "changes can take up to a day to reach everyone."
         ) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
+    if status != 200:
         raise DomainCheckFailed(
-            f"{host} could not be reached ({reason}). Check that its DNS record exists and points at "
-            f"{platform_domain()}; changes can take up to a day to reach everyone."
-        ) from None
+            f"{where} answered {status} instead of the verification code. Check that the domain's CNAME record "
+            f"points to {expected}; changes can take up to a day to reach everyone."
+        )
     if body.decode("utf-8", "replace").strip() != domain.verification_token:
         raise DomainCheckFailed(
             f"{where} answered, but not with this studio's verification code: the domain points somewhere else. "
-            f"Its DNS record should point at {platform_domain()}."
+            f"Its CNAME record should point to {expected}."
         )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+def _check_rate_limited(domain: Domain) -> None:
+    key = f"tenants:domain-check:{connection.schema_name}:{domain.pk}"
+    now = time.time()
+    if not cache.add(key, now + CHECK_INTERVAL_SECONDS, CHECK_INTERVAL_SECONDS):
+        again = cache.get(key) or now + CHECK_INTERVAL_SECONDS
+        seconds = max(1, int(again - now + 0.999))
+        raise DomainCheckTooSoon(
+            f"It was checked less than a minute ago: try again in {seconds} second{'s' if seconds != 1 else ''}."
+        )
 
 
 def _verified_mark(*, domain: Domain, action: str, actor=None) -> Domain:
@@ -244,10 +406,12 @@ def _verified_mark(*, domain: Domain, action: str, actor=None) -> Domain:
 
 
 def custom_domain_verify(*, domain: Domain, actor=None) -> Domain:
-    """Fetch the token from the domain and, if it is ours, mark the domain verified.
+    """Check that the domain's DNS names the studio's own platform host and that the domain answers its token;
+    if so, mark it verified. ``actor``: the owner who pressed "check now" (rate-limited per domain); none for
+    the periodic task.
 
-    Raises DomainCheckFailed (with what to fix) when the domain doesn't answer with its token. The fetch runs
-    outside any transaction: no lock is held while a slow host keeps us waiting.
+    Raises DomainCheckFailed (with what to fix) when either check fails. The lookup and the fetch run outside
+    any transaction: no lock is held while a slow host keeps us waiting.
     """
     if actor is not None:
         _owner_only(actor)
@@ -255,8 +419,11 @@ def custom_domain_verify(*, domain: Domain, actor=None) -> Domain:
         if domain.is_verified:
             return domain
         raise Conflict("A rejected domain can't be checked again: remove it, or ask the platform's support.")
-    _token_fetch(domain)
+    if actor is not None:
+        _check_rate_limited(domain)
+    _token_fetch(domain, _dns_checked(domain))
     with transaction.atomic():
+        _studio_locked(domain.tenant_id)
         domain = _locked(domain)
         if domain.status != Domain.Status.PENDING:  # approved, rejected or verified meanwhile
             return domain
@@ -266,7 +433,9 @@ def custom_domain_verify(*, domain: Domain, actor=None) -> Domain:
 
 @transaction.atomic
 def domain_approve(*, domain: Domain, actor) -> Domain:
-    """A platform admin verifies a pending domain by hand (e.g. the studio's DNS can't be pointed yet)."""
+    """A platform admin verifies a pending domain by hand (e.g. a bare domain, which can't have a CNAME)."""
+    _platform_admin_only(actor)
+    _studio_locked(domain.tenant_id)
     domain = _locked(domain)
     if domain.status != Domain.Status.PENDING:
         raise Conflict("This domain is not waiting for verification.")
@@ -275,7 +444,9 @@ def domain_approve(*, domain: Domain, actor) -> Domain:
 
 @transaction.atomic
 def domain_reject(*, domain: Domain, actor, reason: str) -> Domain:
-    """A platform admin refuses a pending domain; the owner sees why, and may remove it."""
+    """A platform admin refuses a pending domain; the owner sees why, and may remove it. The name is then free
+    for another studio's claim."""
+    _platform_admin_only(actor)
     reason = (reason or "").strip()
     if not reason:
         message = "Say why, so the studio's owner knows what to do."
@@ -283,6 +454,7 @@ def domain_reject(*, domain: Domain, actor, reason: str) -> Domain:
     if len(reason) > REASON_MAX_LENGTH:
         message = f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."
         raise ValidationFailed(message, fields={"reason": [message]})
+    _studio_locked(domain.tenant_id)
     domain = _locked(domain)
     if domain.status != Domain.Status.PENDING:
         raise Conflict("This domain is not waiting for verification.")
@@ -302,13 +474,13 @@ def domain_reject(*, domain: Domain, actor, reason: str) -> Domain:
 def domain_set_primary(*, domain: Domain, actor) -> Domain:
     """Make a verified domain the studio's primary one: links in mails lead there (shared_apps.core.tenancy)."""
     _owner_only(actor)
+    _studio_locked(domain.tenant_id)
     domain = _locked(domain)
     if not domain.is_verified:
         raise Conflict("Only a verified domain can be the studio's primary domain.")
     if domain.is_primary:
         return domain
-    # Lock the studio's other domains too: two owners' clicks leave exactly one primary.
-    list(Domain.objects.select_for_update().filter(tenant_id=domain.tenant_id))
+    # The studio's row is locked: two owners' clicks run one after the other and leave exactly one primary.
     domain.is_primary = True
     domain.save(update_fields=["is_primary"])  # DomainMixin.save takes it from the others
     _event_record(
@@ -321,6 +493,7 @@ def domain_set_primary(*, domain: Domain, actor) -> Domain:
 def domain_remove(*, domain: Domain, actor) -> None:
     """Remove a custom domain; if it was primary, the studio's platform subdomain becomes primary again."""
     _owner_only(actor)
+    _studio_locked(domain.tenant_id)
     domain = _locked(domain)
     if is_platform_host(domain.domain):
         raise Conflict("The studio's own address on the platform can't be removed.")
@@ -341,14 +514,30 @@ def domain_remove(*, domain: Domain, actor) -> None:
 
 
 def pending_domains_verify() -> dict[str, int]:
-    """Check every pending domain added in the last VERIFY_RETRY_DAYS (the periodic task): counts by outcome."""
+    """Check every pending domain added in the last VERIFY_RETRY_DAYS (the periodic task): counts by outcome.
+
+    Each domain on its own: one that fails in an unexpected way is logged and the others are still checked; one
+    removed, approved or rejected meanwhile is skipped."""
     since = timezone.now() - timedelta(days=VERIFY_RETRY_DAYS)
-    counts = {"verified": 0, "pending": 0}
-    for domain in Domain.objects.select_related("tenant").filter(status=Domain.Status.PENDING, created__gte=since):
+    counts = {"verified": 0, "pending": 0, "failed": 0}
+    domain_ids = list(
+        Domain.objects.filter(status=Domain.Status.PENDING, created__gte=since)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for domain_id in domain_ids:
+        domain = Domain.objects.select_related("tenant").filter(pk=domain_id, status=Domain.Status.PENDING).first()
+        if domain is None:
+            continue
         try:
             custom_domain_verify(domain=domain)
-        except DomainCheckFailed:
+        except ApplicationError:
             counts["pending"] += 1
+        except Exception:
+            logger.exception(
+                "Checking the pending domain %s of studio %s failed", domain.domain, domain.tenant.schema_name
+            )
+            counts["failed"] += 1
         else:
             counts["verified"] += 1
     return counts

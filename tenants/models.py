@@ -172,16 +172,17 @@ class Studio(TenantMixin):
 
 
 class Domain(DomainMixin):
-    """A host name a studio answers on: its platform subdomain (verified when made), or a custom domain the
-    owner added, which routes nowhere until it is verified (the platform found our token served on it, or a
-    platform admin approved it)."""
+    """A host name a studio answers on: its platform subdomain (made verified by studio_create), or a custom
+    domain the owner added, which routes nowhere until it is verified (its DNS names the studio and the platform
+    found our token served on it, or a platform admin approved it). Pending by default: a row made any other way
+    routes nowhere until someone vouches for it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for verification"
         VERIFIED = "verified", "Verified"
         REJECTED = "rejected", "Rejected"
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.VERIFIED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # Published at /.well-known/trainerhub-verify/<token> on the domain while it is pending.
     verification_token = models.CharField(max_length=64, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone as django_timezone
 from django_tenants.utils import quote_schema_name, schema_context, schema_exists, tenant_context
 from PIL import Image
 from rest_framework import status
@@ -133,7 +134,14 @@ def studio_create(
         with transaction.atomic():
             studio.save(verbosity=0)
             # Stored as the host middleware compares it: lower-case, no trailing dot.
-            Domain.objects.create(domain=normalise_host(domain), tenant=studio, is_primary=True)
+            Domain.objects.create(
+                domain=normalise_host(domain),
+                tenant=studio,
+                is_primary=True,
+                # The platform's own name for the studio: nothing to prove (a domain is pending by default).
+                status=Domain.Status.VERIFIED,
+                verified_at=django_timezone.now(),
+            )
     except IntegrityError as error:
         raise ValidationFailed(fields={"slug": ["A studio with this slug already exists."]}) from error
     StudioEvent.objects.create(studio=studio, actor=actor, action=StudioEvent.Action.ONBOARDED)
@@ -146,10 +154,17 @@ def studio_create(
     return studio
 
 
+REASON_REQUIRED_MESSAGE = "Say why: the reason is kept in the studio's audit log."
+
+
 def _reason_checked(reason: str) -> str:
+    """Suspending or reactivating a studio always says why, whoever does it (API, platform page, Django admin)."""
     reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(REASON_REQUIRED_MESSAGE, fields={"reason": [REASON_REQUIRED_MESSAGE]})
     if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationFailed(fields={"reason": [f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."]})
+        message = f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."
+        raise ValidationFailed(message, fields={"reason": [message]})
     return reason
 
 
@@ -166,17 +181,18 @@ def _studio_status_set(*, studio: Studio, status: str, action: str, actor: User 
 
 
 @transaction.atomic
-def studio_suspend(*, studio: Studio, actor: User | None = None, reason: str = "") -> Studio:
+def studio_suspend(*, studio: Studio, reason: str, actor: User | None = None) -> Studio:
     """Every page and API call of the studio answers 403 from now on; nothing is deleted. The audit log keeps
-    who suspended it and why; suspending a suspended studio changes nothing and logs nothing."""
+    who suspended it and why (``reason`` is required); suspending a suspended studio changes nothing and logs
+    nothing."""
     return _studio_status_set(
         studio=studio, status=Studio.Status.SUSPENDED, action=StudioEvent.Action.SUSPENDED, actor=actor, reason=reason
     )
 
 
 @transaction.atomic
-def studio_activate(*, studio: Studio, actor: User | None = None, reason: str = "") -> Studio:
-    """The studio answers again; the audit log keeps who reactivated it and why."""
+def studio_activate(*, studio: Studio, reason: str, actor: User | None = None) -> Studio:
+    """The studio answers again; the audit log keeps who reactivated it and why (``reason`` is required)."""
     return _studio_status_set(
         studio=studio, status=Studio.Status.ACTIVE, action=StudioEvent.Action.REACTIVATED, actor=actor, reason=reason
     )

@@ -21,6 +21,9 @@ PLATFORM_HOSTS = env.list("PLATFORM_HOSTS", default=[PLATFORM_DOMAIN, f"www.{PLA
 # Studios' custom domains can be anything: the tenant middleware answers 404 for hosts it doesn't know,
 # so ALLOWED_HOSTS only has to keep out what is not a host name at all.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}"])
+# A custom domain's check connects only to public addresses; on one machine (local development, tests) a domain
+# may resolve to a private or loopback one.
+CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES = env.bool("CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES", default=False)
 
 # -- applications ----------------------------------------------------------------------------------------
 

@@ -11,3 +11,5 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# A custom domain's check may reach a server on this machine (a private or loopback address).
+CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES = env.bool("CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES", default=True)

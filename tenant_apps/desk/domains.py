@@ -1,6 +1,7 @@
 """The desk: the studio's domains, for its owner. The owner adds a custom domain (it stays pending, routing
-nowhere, until verified), reads the DNS record to create, asks for a check now (the platform also checks
-periodically), makes a verified domain the primary one (links in mails use it) and removes one.
+nowhere, until verified), reads the DNS record to create (a CNAME to the studio's own platform host), asks for
+a check now (at most once a minute per domain; the platform also checks periodically), makes a verified domain
+the primary one (links in mails use it) and removes one.
 
 Every rule is tenants.domains' (the owner only, another studio's domain not found, only verified domains
 primary): the views parse the form, call it and show its refusal.
@@ -51,6 +52,8 @@ def _page(request, form: DomainAddForm, status: int = 200):
         "form": form,
         "domains": domain_services.studio_domains(studio=request.tenant, user=request.user),
         "platform_domain": domain_services.platform_domain(),
+        # What a custom domain's CNAME record must name: the check accepts this studio's own host only.
+        "studio_host": domain_services.studio_platform_host(request.tenant),
     }
     return render(request, "desk/domains/list.html", context, status=status)
 

@@ -73,7 +73,7 @@ def test_the_unknown_host_404_carries_the_security_headers(path):
 
 def test_the_suspended_studio_403_carries_the_security_headers(anon_a, studio_a):
     with schema_context("public"):
-        studio_suspend(studio=studio_a)
+        studio_suspend(studio=studio_a, reason="Unpaid")
 
     for path in ("/", "/api/trainers/"):
         response = anon_a.get(path)

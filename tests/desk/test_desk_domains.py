@@ -3,6 +3,7 @@ makes a verified one primary and removes one; bad names get a clear error and wr
 clients, visitors and another studio's owner are refused."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
 
@@ -65,7 +66,10 @@ def test_the_owner_adds_a_domain_and_is_told_the_dns_record_to_create(studio_a, 
     assert "is added and waiting for verification" in html
     assert "Waiting for verification" in html
     words = " ".join(html.split())
-    assert f"a <strong>CNAME</strong> record named <code>{CUSTOM}</code> pointing to <code>localhost</code>" in words
+    assert (
+        f"a <strong>CNAME</strong> record named <code>{CUSTOM}</code> pointing to <code>alpha.localhost</code>, "
+        "your studio's own address on the platform"
+    ) in words
     assert f'action="/desk/domains/{domain.pk}/check/"' in html
     assert f'action="/desk/domains/{domain.pk}/primary/"' not in html  # not verified yet
 
@@ -85,7 +89,7 @@ def test_a_bad_domain_gets_a_clear_error_and_nothing_is_added(studio_a, owner_a,
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html and message in html
-    assert 'class="field-error" id="id_domain-error"' in html
+    assert 'class="field-error" id="id_domain_error"' in html
     assert custom_domains(studio_a) == []
 
 
@@ -94,8 +98,10 @@ def test_another_studios_domain_is_refused_on_the_form(studio_a, studio_b, owner
 
     response = browser(studio_a, owner_a).post("/desk/domains/", {"domain": CUSTOM})
 
+    html = response.content.decode()
     assert response.status_code == 400
-    assert "added by another studio" in response.content.decode()
+    assert "added by another studio" in html and "a platform admin can resolve a dispute" in html
+    assert "point it at the platform" not in html
     assert custom_domains(studio_a) == [] and custom_domains(studio_b) == [(CUSTOM, "pending", False)]
 
 
@@ -110,6 +116,7 @@ def test_check_now_verifies_a_domain_that_serves_its_token_then_it_can_be_primar
 
     not_yet = owner.post(f"/desk/domains/{domain.pk}/check/", follow=True)
     internet.serve_token_of(domain)
+    cache.clear()  # a minute later ("check now" runs at most once a minute per domain)
     checked = owner.post(f"/desk/domains/{domain.pk}/check/", follow=True)
     primary = owner.post(f"/desk/domains/{domain.pk}/primary/", follow=True)
 
@@ -124,6 +131,28 @@ def test_check_now_verifies_a_domain_that_serves_its_token_then_it_can_be_primar
     with tenant_context(studio_a):
         on_custom.force_login(owner_a)
     assert on_custom.get("/desk/domains/").status_code == 200
+
+
+def test_check_now_on_a_host_that_answers_garbage_says_so_and_a_second_press_waits(
+    studio_a,
+    owner_a,
+    internet,  # noqa: F811
+):
+    owner = browser(studio_a, owner_a)
+    owner.post("/desk/domains/", {"domain": CUSTOM})
+    domain = Domain.objects.get(domain=CUSTOM)
+    internet.point(CUSTOM, to=host_of(studio_a))
+    internet.answers[(CUSTOM, f"/.well-known/trainerhub-verify/{domain.verification_token}")] = b"HELLO\r\n\r\n"
+
+    garbled = owner.post(f"/desk/domains/{domain.pk}/check/", follow=True)
+    again = owner.post(f"/desk/domains/{domain.pk}/check/", follow=True)
+
+    assert garbled.status_code == 200
+    assert "is not verified yet" in garbled.content.decode()
+    assert "not an HTTP answer" in garbled.content.decode()
+    assert again.status_code == 200 and "try again in" in again.content.decode()
+    assert len(internet.requested) == 1
+    assert custom_domains(studio_a) == [(CUSTOM, "pending", False)]
 
 
 def test_a_pending_domain_cannot_be_made_primary(studio_a, owner_a):

@@ -14,9 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from shared_apps.accounts.models import Role, User
+from shared_apps.core.exceptions import ValidationFailed
 from tenant_apps.bookings.models import Booking
 from tenants import platform_views
 from tenants.models import Domain, Studio, StudioEvent
+from tenants.services import studio_suspend
 from tests.conftest import PLATFORM_HOST, api_client, host_of, make_user, token_of, totp_code, totp_enable
 from tests.factories import PASSWORD, ClientFactory, SessionTypeFactory, TrainerFactory
 
@@ -405,19 +407,61 @@ def test_suspending_a_suspended_studio_logs_nothing_more(platform_admin, studio_
         assert _status_events(studio_a).count() == 1
 
 
-def test_the_api_logs_its_suspensions_with_the_admin_and_an_optional_reason(platform_admin, studio_a):
+def test_the_api_logs_its_suspensions_with_the_admin_and_the_reason(platform_admin, studio_a):
     client = api_client(PLATFORM_HOST, token_of(platform_admin))
 
     suspended = client.post(f"/api/platform/studios/{studio_a.pk}/suspend/", {"reason": "Abuse report"}, format="json")
-    activated = client.post(f"/api/platform/studios/{studio_a.pk}/activate/")
+    activated = client.post(f"/api/platform/studios/{studio_a.pk}/activate/", {"reason": "Resolved"}, format="json")
 
     assert suspended.json()["status"] == "suspended" and activated.json()["status"] == "active"
     with schema_context("public"):
         events = list(_status_events(studio_a).values_list("action", "reason", "actor"))
     assert events == [
-        (StudioEvent.Action.REACTIVATED, "", platform_admin.pk),
+        (StudioEvent.Action.REACTIVATED, "Resolved", platform_admin.pk),
         (StudioEvent.Action.SUSPENDED, "Abuse report", platform_admin.pk),
     ]
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}])
+@pytest.mark.parametrize("action", ["suspend", "activate"])
+def test_the_api_needs_a_reason_too(platform_admin, studio_a, body, action):
+    client = api_client(PLATFORM_HOST, token_of(platform_admin))
+    if action == "activate":
+        with schema_context("public"):
+            studio_suspend(studio=studio_a, reason="Unpaid")
+
+    response = client.post(f"/api/platform/studios/{studio_a.pk}/{action}/", body, format="json")
+
+    assert response.status_code == 400
+    assert "reason" in response.json()["fields"]
+    expected = Studio.Status.SUSPENDED if action == "activate" else Studio.Status.ACTIVE
+    assert _studio_status(studio_a) == expected
+    with schema_context("public"):
+        assert _status_events(studio_a).count() == (1 if action == "activate" else 0)
+
+
+@pytest.mark.parametrize("reason", ["", "  ", "x" * 501])
+def test_the_services_refuse_a_change_without_a_reason(platform_admin, studio_a, reason):
+    with schema_context("public"), pytest.raises(ValidationFailed) as refused:
+        studio_suspend(studio=studio_a, actor=platform_admin, reason=reason)
+
+    assert list(refused.value.fields) == ["reason"]
+    assert _studio_status(studio_a) == Studio.Status.ACTIVE
+
+
+def test_the_django_admin_actions_log_their_reason(platform_admin, studio_a):
+    browser = Client(HTTP_HOST=PLATFORM_HOST)
+    browser.force_login(platform_admin)
+    changelist = "/admin/tenants/studio/"
+
+    browser.post(changelist, {"action": "suspend", "_selected_action": [studio_a.pk]})
+    suspended = _studio_status(studio_a)
+    browser.post(changelist, {"action": "activate", "_selected_action": [studio_a.pk]})
+
+    assert suspended == Studio.Status.SUSPENDED and _studio_status(studio_a) == Studio.Status.ACTIVE
+    with schema_context("public"):
+        reasons = list(_status_events(studio_a).values_list("reason", flat=True))
+    assert reasons == ["From the Django admin.", "From the Django admin."]
 
 
 def test_the_platform_home_offers_the_studios_to_admins_only(platform_admin):

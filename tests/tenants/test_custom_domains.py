@@ -1,17 +1,22 @@
 """Custom domains: an owner adds one (pending, routing nowhere but answering its token at the well-known path),
-the platform verifies it by fetching that token over HTTP (or a platform admin approves it, or rejects it), and
-only a verified domain routes to the studio, gets a certificate (the TLS ask endpoint) and may become primary,
-which mails' links then use.
+the platform verifies it when the domain's DNS names the studio's own platform host (a CNAME) and the domain
+answers its token over HTTP (or a platform admin approves it, or rejects it), and only a verified domain routes
+to the studio, gets a certificate (the TLS ask endpoint) and may become primary, which mails' links then use.
 
-The HTTP check is answered by a real local server acting as the HTTP proxy (http_proxy), so the request goes
-through the same sockets and urllib code as in production; only DNS is stood in for."""
+The HTTP check is answered by a real local server (the check connects to the address DNS gave, on
+tenants.domains.VERIFY_PORT, which the tests point at it), so the request goes through the same sockets and
+parsing as in production; only DNS is stood in for (socket.gethostbyname_ex, as tenants.domains calls it)."""
 
 import http.server
+import socket
 import threading
+import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from shared_apps.accounts.models import Role
@@ -28,18 +33,25 @@ CUSTOM = "book.ironstudio.com"
 
 
 class FakeInternet:
-    """A local HTTP proxy: urllib sends it every http:// request (the absolute URL in the request line), and it
-    answers what the test put in ``answers`` (URL → status and body), 502 for anything else."""
+    """DNS (name → canonical name, aliases, addresses) and a local HTTP server standing for every address: it
+    answers what the test put in ``answers`` ((Host header, path) → status and body, or raw bytes to send as
+    they are), 502 for anything else."""
 
     def __init__(self):
-        self.answers: dict[str, tuple[int, str]] = {}
-        self.requested: list[str] = []
+        self.answers: dict[tuple[str, str], tuple[int, str] | bytes] = {}
+        self.requested: list[tuple[str, str]] = []
+        self.dns: dict[str, tuple[str, list[str], list[str]]] = {}
         internet = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                internet.requested.append(self.path)
-                status, body = internet.answers.get(self.path, (502, "no such host"))
+                key = (self.headers.get("Host", ""), self.path)
+                internet.requested.append(key)
+                answer = internet.answers.get(key, (502, "no such host"))
+                if isinstance(answer, bytes):
+                    self.wfile.write(answer)
+                    return
+                status, body = answer
                 payload = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -51,15 +63,27 @@ class FakeInternet:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server.daemon_threads = True
+        self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def serve_token_of(self, domain: Domain, *, host: str | None = None) -> None:
-        """DNS now points ``host`` (default: the domain) at the platform: it answers what our app answers there."""
+    def resolve(self, name: str):
+        if name not in self.dns:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return self.dns[name]
+
+    def point(self, name: str, *, to: str, addresses: tuple[str, ...] = ("127.0.0.1",)) -> None:
+        """A CNAME record: ``name`` → ``to`` (a studio's platform host), which has ``addresses``."""
+        self.dns[name] = (to, [name], list(addresses))
+
+    def serve_token_of(self, domain: Domain, *, cname: str | None = None) -> None:
+        """DNS now points the domain (by a CNAME to ``cname``, default its own studio's platform host) at the
+        platform: it answers what our app answers there."""
+        self.point(domain.domain, to=cname or host_of(domain.tenant))
         path = domains.verification_path(domain)
-        response = Client(HTTP_HOST=host or domain.domain).get(path)
+        response = Client(HTTP_HOST=domain.domain).get(path)
         assert response.status_code == 200
-        self.answers[f"http://{host or domain.domain}{path}"] = (200, response.content.decode())
+        self.answers[(domain.domain, path)] = (200, response.content.decode())
 
 
 @pytest.fixture(autouse=True)
@@ -72,13 +96,22 @@ def _any_host(settings):
 def internet(monkeypatch):
     fake = FakeInternet()
     fake.thread.start()
-    for name in ("http_proxy", "HTTP_PROXY"):
-        monkeypatch.setenv(name, fake.url)
-    for name in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(domains.socket, "gethostbyname_ex", fake.resolve)
+    monkeypatch.setattr(domains, "VERIFY_PORT", fake.port)
+    # No proxy is used: one set in the environment leads nowhere.
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     yield fake
     fake.server.shutdown()
     fake.server.server_close()
+
+
+@pytest.fixture
+def owner_b(studio_b):
+    with tenant_context(studio_b):
+        from shared_apps.accounts.models import User
+
+        return User.objects.get(email="owner@bravo.test")
 
 
 def add(studio, owner, name=CUSTOM) -> Domain:
@@ -133,6 +166,10 @@ def test_an_added_domain_is_pending_routes_nowhere_and_answers_only_its_token(st
         ("intranet", "Enter a full domain name"),
         ("", "Enter a domain name"),
         ("a" * 64 + ".example.com", "This is not a valid domain name"),
+        ("www.com", "Enter a full domain name"),
+        ("www.co.uk", "Enter a full domain name"),
+        ("co.uk", "Enter a full domain name"),
+        ("www.localhost", "are the platform's own"),
     ],
 )
 def test_a_bad_domain_is_refused_with_a_clear_message(studio_a, owner_a, name, message):
@@ -176,7 +213,8 @@ def test_a_domain_serving_its_token_is_verified_and_then_routes_to_the_studio(st
     verified = domains.custom_domain_verify(domain=domain)
     page = Client(HTTP_HOST=CUSTOM).get("/")
 
-    assert internet.requested == [f"http://{CUSTOM}/.well-known/trainerhub-verify/{domain.verification_token}"]
+    # Asked of the address DNS gave, with the domain as the Host (no proxy: the environment's leads nowhere).
+    assert internet.requested == [(CUSTOM, f"/.well-known/trainerhub-verify/{domain.verification_token}")]
     assert verified.status == "verified" and verified.verified_at is not None
     assert Domain.objects.get(pk=domain.pk).status == "verified"
     assert page.status_code == 200 and "Alpha Strength" in page.content.decode()
@@ -188,29 +226,121 @@ def test_a_domain_serving_its_token_is_verified_and_then_routes_to_the_studio(st
     assert events(studio_a, action="domain_verified") == [("domain_verified", CUSTOM, None, "")]
 
 
-def test_the_www_form_of_the_domain_may_serve_the_token(studio_a, owner_a, internet):
-    domain = add(studio_a, owner_a, "www.ironstudio.com")
-    internet.serve_token_of(domain, host="www.ironstudio.com")
+def test_a_cname_through_the_studios_host_to_a_load_balancer_is_enough(studio_a, owner_a, internet):
+    domain = add(studio_a, owner_a)
+    internet.serve_token_of(domain)
+    # book.ironstudio.com → alpha.localhost → lb.localhost (the studio's host is then an alias).
+    internet.dns[CUSTOM] = ("lb.localhost", [CUSTOM, "alpha.localhost"], ["127.0.0.1"])
 
-    domains.custom_domain_verify(domain=domain)
+    assert domains.custom_domain_verify(domain=domain).status == "verified"
+
+
+def test_another_studios_claim_is_not_verified_when_the_dns_names_the_real_owners_studio(
+    studio_a, studio_b, owner_a, owner_b, internet
+):
+    # Studio B claims the name first; its real owner, studio A, is refused and told who resolves a dispute.
+    claim_b = add(studio_b, owner_b)
+    with pytest.raises(ValidationFailed) as refused:
+        add(studio_a, owner_a)
+    message = refused.value.fields["domain"][0]
+    assert "a platform admin can resolve a dispute" in message and "point it at the platform" not in message
+
+    # A points the name at its own studio's host: the platform now answers B's pending token there, but the
+    # CNAME names A's studio, so B's claim stays pending.
+    internet.serve_token_of(claim_b, cname=host_of(studio_a))
+    with pytest.raises(domains.DomainCheckFailed) as failure:
+        domains.custom_domain_verify(domain=claim_b)
+    assert "does not point to bravo.localhost" in failure.value.message
+    assert Domain.objects.get(pk=claim_b.pk).status == "pending"
+    assert not events(studio_b, action="domain_verified")
+    assert Client(HTTP_HOST=CUSTOM).get("/").status_code == 404
+
+    # B's claim lapses; A adds the name (B's row goes, in B's log) and A's own claim is verified.
+    Domain.objects.filter(pk=claim_b.pk).update(created=timezone.now() - timedelta(days=domains.PENDING_CLAIM_DAYS + 1))
+    claim_a = add(studio_a, owner_a)
+    internet.serve_token_of(claim_a)
+    domains.custom_domain_verify(domain=claim_a)
+
+    assert list(Domain.objects.filter(domain=CUSTOM).values_list("tenant_id", "status")) == [(studio_a.pk, "verified")]
+    assert events(studio_b)[-1][:2] == ("domain_removed", CUSTOM)
+    assert "Not verified within 7 days" in events(studio_b)[-1][3]
+    assert "Alpha Strength" in Client(HTTP_HOST=CUSTOM).get("/").content.decode()
+
+
+def test_a_lapsed_claim_lets_no_third_party_verify_the_name(studio_a, studio_b, owner_a, owner_b, internet):
+    # A, the real owner, added the name and pointed it at its studio, but the claim was never checked in time.
+    claim_a = add(studio_a, owner_a)
+    internet.point(CUSTOM, to=host_of(studio_a))
+    Domain.objects.filter(pk=claim_a.pk).update(created=timezone.now() - timedelta(days=domains.PENDING_CLAIM_DAYS + 1))
+
+    # B may now add it (A's claim lapsed) and the platform serves B's token, but the DNS still names A's studio.
+    claim_b = add(studio_b, owner_b)
+    internet.serve_token_of(claim_b, cname=host_of(studio_a))
+    with pytest.raises(domains.DomainCheckFailed):
+        domains.custom_domain_verify(domain=claim_b)
+    counts = domains.pending_domains_verify()
+
+    assert counts["verified"] == 0
+    assert Domain.objects.get(pk=claim_b.pk).status == "pending"
+    assert Client(HTTP_HOST=CUSTOM).get("/").status_code == 404
+
+
+def test_a_rejected_claim_no_longer_blocks_the_name(studio_a, studio_b, owner_a, owner_b, platform_admin, internet):
+    claim_b = add(studio_b, owner_b)
+    domains.domain_reject(domain=claim_b, actor=platform_admin, reason="Not Bravo's domain.")
+
+    claim_a = add(studio_a, owner_a)
+    internet.serve_token_of(claim_a)
+    domains.custom_domain_verify(domain=claim_a)
+
+    assert not Domain.objects.filter(pk=claim_b.pk).exists()
+    assert list(Domain.objects.filter(domain=CUSTOM).values_list("tenant_id", "status")) == [(studio_a.pk, "verified")]
+    assert events(studio_b)[-1][:2] == ("domain_removed", CUSTOM)
+    assert "Rejected" in events(studio_b)[-1][3]
+
+
+def test_a_domain_without_dns_stays_pending_and_says_so(studio_a, owner_a, internet):
+    domain = add(studio_a, owner_a)
+
+    with pytest.raises(domains.DomainCheckFailed) as failure:
+        domains.custom_domain_verify(domain=domain)
+
+    assert "has no DNS record yet" in failure.value.message and "alpha.localhost" in failure.value.message
+    assert internet.requested == []
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+
+
+def test_only_the_exact_stored_name_is_checked_not_its_www_form(studio_a, owner_a, internet):
+    domain = add(studio_a, owner_a, "www.ironstudio.com")
+    path = domains.verification_path(domain)
+    internet.point("ironstudio.com", to=host_of(studio_a))
+    internet.point("www.ironstudio.com", to=host_of(studio_a))
+    internet.answers[("www.ironstudio.com", path)] = (200, domain.verification_token)
+
+    with pytest.raises(domains.DomainCheckFailed):
+        domains.custom_domain_verify(domain=domain)
 
     assert domain.domain == "ironstudio.com"
-    assert Client(HTTP_HOST="www.ironstudio.com").get("/").status_code == 200
+    assert internet.requested == [("ironstudio.com", path)]
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
 
 
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (None, "answered 502"),  # the proxy found nothing there
+        (None, "answered 502"),  # nothing there
         ((404, "Not Found"), "answered 404"),
         ((200, "someone-elses-token"), "not with this studio's verification code"),
         ((302, ""), "answered 302"),  # a redirect is not followed
+        (b"HELLO\r\n\r\n", "not an HTTP answer: BadStatusLine"),  # not HTTP at all
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n", "not an HTTP answer"),  # endless headers
     ],
 )
 def test_a_domain_not_serving_its_token_stays_pending_with_the_reason(studio_a, owner_a, internet, answer, message):
     domain = add(studio_a, owner_a)
+    internet.point(CUSTOM, to=host_of(studio_a))
     if answer:
-        internet.answers[domains.verification_url(domain)] = answer
+        internet.answers[(CUSTOM, domains.verification_path(domain))] = answer
 
     with pytest.raises(domains.DomainCheckFailed) as failure:
         domains.custom_domain_verify(domain=domain)
@@ -221,18 +351,93 @@ def test_a_domain_not_serving_its_token_stays_pending_with_the_reason(studio_a, 
     assert not events(studio_a, action="domain_verified")
 
 
-def test_an_unreachable_domain_stays_pending_and_says_so(studio_a, owner_a, monkeypatch):
+def test_an_unreachable_domain_stays_pending_and_says_so(studio_a, owner_a, internet, monkeypatch):
     domain = add(studio_a, owner_a)
+    internet.point(CUSTOM, to=host_of(studio_a))
     closed = FakeInternet()  # bound, never served, then closed: nothing listens on its port
     closed.server.server_close()
-    monkeypatch.setenv("http_proxy", closed.url)
-    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setattr(domains, "VERIFY_PORT", closed.port)
 
     with pytest.raises(domains.DomainCheckFailed) as failure:
         domains.custom_domain_verify(domain=domain)
 
     assert f"{CUSTOM} could not be reached" in failure.value.message
     assert Domain.objects.get(pk=domain.pk).status == "pending"
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "192.168.0.10", "169.254.169.254", "100.64.0.1", "224.0.0.1", "240.0.0.1"]
+)
+def test_a_domain_resolving_to_a_private_address_is_never_fetched(studio_a, owner_a, internet, settings, address):
+    settings.CUSTOM_DOMAIN_CHECK_PRIVATE_ADDRESSES = False
+    domain = add(studio_a, owner_a)
+    internet.serve_token_of(domain)
+    internet.point(CUSTOM, to=host_of(studio_a), addresses=(address,))
+
+    with pytest.raises(domains.DomainCheckFailed) as failure:
+        domains.custom_domain_verify(domain=domain)
+
+    assert "not a public one" in failure.value.message
+    assert internet.requested == []
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+
+
+def test_a_host_that_trickles_its_answer_is_cut_off_at_the_total_deadline(studio_a, owner_a, monkeypatch):
+    """Each byte comes well within any per-read timeout; the whole answer would take far longer than the
+    deadline, which covers connecting, the headers and the body together."""
+    domain = add(studio_a, owner_a)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        connection_, _ = listener.accept()
+        with connection_:
+            connection_.recv(4096)
+            for byte in b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n" + b"X: y\r\n" * 200:
+                if stop.is_set():
+                    return
+                try:
+                    connection_.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.02)
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    monkeypatch.setattr(domains.socket, "gethostbyname_ex", lambda name: (host_of(studio_a), [name], ["127.0.0.1"]))
+    monkeypatch.setattr(domains, "VERIFY_PORT", listener.getsockname()[1])
+    monkeypatch.setattr(domains, "VERIFY_DEADLINE_SECONDS", 1)
+
+    started = time.monotonic()
+    with pytest.raises(domains.DomainCheckFailed) as failure:
+        domains.custom_domain_verify(domain=domain)
+    elapsed = time.monotonic() - started
+    stop.set()
+    listener.close()
+
+    assert "no answer in time" in failure.value.message
+    assert elapsed < 3
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+
+
+def test_check_now_runs_at_most_once_a_minute_per_domain(studio_a, owner_a, internet):
+    domain = add(studio_a, owner_a)
+    other = add(studio_a, owner_a, "other.ironstudio.com")
+
+    with tenant_context(studio_a), pytest.raises(domains.DomainCheckFailed):
+        domains.custom_domain_verify(domain=domain, actor=owner_a)
+    internet.serve_token_of(domain)
+    with tenant_context(studio_a):
+        with pytest.raises(domains.DomainCheckTooSoon) as too_soon:
+            domains.custom_domain_verify(domain=domain, actor=owner_a)
+        # Another domain has its own minute.
+        with pytest.raises(domains.DomainCheckFailed):
+            domains.custom_domain_verify(domain=other, actor=owner_a)
+
+    assert "try again in" in too_soon.value.message and "second" in too_soon.value.message
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+    # The periodic task is not a person pressing the button: it checks at once.
+    assert domains.custom_domain_verify(domain=domain).status == "verified"
 
 
 def test_the_periodic_task_verifies_pending_domains_that_now_serve_their_token(studio_a, owner_a, internet):
@@ -242,9 +447,35 @@ def test_the_periodic_task_verifies_pending_domains_that_now_serve_their_token(s
 
     counts = domains_verify_pending.delay().get()
 
-    assert counts == {"verified": 1, "pending": 1}
+    assert counts == {"verified": 1, "pending": 1, "failed": 0}
     assert Domain.objects.get(pk=ready.pk).status == "verified"
     assert Domain.objects.get(pk=waiting.pk).status == "pending"
+
+
+def test_the_periodic_task_checks_each_domain_on_its_own(studio_a, owner_a, internet, monkeypatch, caplog):
+    broken = add(studio_a, owner_a, "broken.ironstudio.com")
+    garbled = add(studio_a, owner_a, "garbled.ironstudio.com")
+    gone = add(studio_a, owner_a, "gone.ironstudio.com")
+    ready = add(studio_a, owner_a)
+    internet.serve_token_of(ready)
+    internet.point(garbled.domain, to=host_of(studio_a))
+    internet.answers[(garbled.domain, domains.verification_path(garbled))] = b"HELLO\r\n\r\n"
+    real_verify = domains.custom_domain_verify
+
+    def verify(*, domain, actor=None):
+        if domain.pk == broken.pk:
+            # Meanwhile another domain is removed, and this one fails in a way no one foresaw.
+            Domain.objects.filter(pk=gone.pk).delete()
+            raise RuntimeError("something unforeseen")
+        return real_verify(domain=domain, actor=actor)
+
+    monkeypatch.setattr(domains, "custom_domain_verify", verify)
+    counts = domains.pending_domains_verify()
+
+    assert counts == {"verified": 1, "pending": 1, "failed": 1}
+    assert Domain.objects.get(pk=ready.pk).status == "verified"
+    assert Domain.objects.get(pk=garbled.pk).status == "pending"
+    assert "broken.ironstudio.com" in caplog.text and "alpha" in caplog.text
 
 
 def test_a_removed_domain_stops_routing_at_once(studio_a, owner_a, internet):
@@ -285,11 +516,11 @@ def test_a_certificate_is_allowed_only_for_verified_domains_of_active_studios(st
 def test_a_suspended_studios_domains_get_no_certificate(studio_a):
     from tenants.services import studio_activate, studio_suspend
 
-    studio_suspend(studio=studio_a)
+    studio_suspend(studio=studio_a, reason="Unpaid")
     try:
         assert ask(host_of(studio_a)) == 404
     finally:
-        studio_activate(studio=studio_a)
+        studio_activate(studio=studio_a, reason="Paid")
 
 
 # -- primary domain and mails --------------------------------------------------------------------------------
@@ -410,3 +641,116 @@ def test_approving_a_domain_that_is_not_pending_is_not_found(studio_a, platform_
     own = Domain.objects.get(domain=host_of(studio_a))
     response = platform_browser.post(f"/platform/domains/{own.pk}/approve/", follow=True)
     assert "No domain is waiting for verification under this id" in response.content.decode()
+
+
+# -- who may: the services' own checks -----------------------------------------------------------------------
+
+
+def test_only_a_platform_admin_on_the_platform_approves_or_rejects(studio_a, owner_a, platform_admin):
+    domain = add(studio_a, owner_a)
+    someone = make_user(None, email="someone@platform.test", role=Role.CLIENT)
+
+    refusals = []
+    for actor, schema in ((someone, None), (owner_a, studio_a), (platform_admin, studio_a)):
+        for service, extra in ((domains.domain_approve, {}), (domains.domain_reject, {"reason": "No."})):
+            context = tenant_context(schema) if schema else schema_context("public")
+            with context, pytest.raises(Forbidden) as refused:
+                service(domain=domain, actor=actor, **extra)
+            refusals.append(refused.value.message)
+
+    assert len(refusals) == 6 and all("Only a platform admin" in message for message in refusals)
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+    assert not events(studio_a, action__in=["domain_approved", "domain_rejected"])
+
+
+def test_on_the_platform_no_one_is_a_studios_owner(studio_a, owner_a, platform_admin):
+    """The platform admin's account has the owner role in the public schema: it still manages no studio's
+    domains, and neither does a studio owner's object used outside the studio's schema."""
+    domain = add(studio_a, owner_a)
+    own = Domain.objects.get(domain=host_of(studio_a))
+
+    for actor in (platform_admin, owner_a):
+        with pytest.raises(Forbidden):
+            domains.custom_domain_add(studio=studio_a, domain="other.ironstudio.com", actor=actor)
+        with pytest.raises(Forbidden):
+            domains.custom_domain_verify(domain=domain, actor=actor)
+        with pytest.raises(Forbidden):
+            domains.domain_remove(domain=domain, actor=actor)
+        with pytest.raises(Forbidden):
+            domains.domain_set_primary(domain=own, actor=actor)
+        with pytest.raises(Forbidden):
+            domains.studio_domains(studio=studio_a, user=actor)
+
+    assert Domain.objects.filter(pk=domain.pk).exists()
+    assert not Domain.objects.filter(domain="other.ironstudio.com").exists()
+
+
+# -- races -------------------------------------------------------------------------------------------------------
+
+
+def test_two_primary_switches_at_once_leave_exactly_one_primary(studio_a, owner_a):
+    from tests.conftest import run_committed, run_in_threads
+
+    names = ["one.ironstudio.com", "two.ironstudio.com"]
+
+    def setup():
+        return [
+            Domain.objects.create(domain=name, tenant=studio_a, is_primary=False, status=Domain.Status.VERIFIED)
+            for name in names
+        ]
+
+    made = run_committed(setup)
+    try:
+        for _round in range(6):
+            results = run_in_threads(2, lambda index: _primary_set(studio_a, owner_a, made[index]))
+            assert [type(result).__name__ for result in results] == ["Domain", "Domain"], results
+            primaries = list(Domain.objects.filter(tenant=studio_a, is_primary=True).values_list("domain", flat=True))
+            assert len(primaries) == 1 and primaries[0] in names
+            run_committed(lambda: Domain.objects.filter(domain=host_of(studio_a)).update(is_primary=True))
+            run_committed(lambda: Domain.objects.filter(domain__in=names).update(is_primary=False))
+    finally:
+        run_committed(lambda: Domain.objects.filter(domain__in=names).delete())
+        run_committed(lambda: Domain.objects.filter(domain=host_of(studio_a)).update(is_primary=True))
+        run_committed(lambda: StudioEvent.objects.filter(studio=studio_a, subject__in=names).delete())
+
+
+def _primary_set(studio, owner, domain):
+    with tenant_context(studio):
+        return domains.domain_set_primary(domain=domain, actor=owner)
+
+
+# -- the model's default and the Django admin ------------------------------------------------------------------
+
+
+def test_a_domain_made_without_a_status_is_pending_and_a_new_studios_address_is_verified(studio_a):
+    made = Domain.objects.create(domain="made-elsewhere.example", tenant=studio_a, is_primary=False)
+
+    assert made.status == "pending"
+    assert Client(HTTP_HOST="made-elsewhere.example").get("/").status_code == 404
+    own = Domain.objects.get(domain=host_of(studio_a))
+    assert (own.status, own.is_primary) == ("verified", True) and own.verified_at is not None
+
+
+def test_the_django_admin_shows_a_studios_domains_but_changes_none(studio_a, owner_a, platform_admin):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from tenants.admin import DomainInline
+    from tenants.models import Studio
+
+    domain = add(studio_a, owner_a)
+    request = RequestFactory().get("/admin/")
+    request.user = platform_admin
+    inline = DomainInline(Studio, django_admin.site)
+    form = inline.get_formset(request, studio_a).form
+    browser = Client(HTTP_HOST=PLATFORM_HOST)
+    browser.force_login(platform_admin)
+
+    page = browser.get(f"/admin/tenants/studio/{studio_a.pk}/change/")
+
+    assert not {"domain", "status", "is_primary"} & set(form.base_fields)
+    assert inline.has_add_permission(request, studio_a) is False and inline.can_delete is False
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert CUSTOM in html and 'name="domains-0-status"' not in html and 'name="domains-0-domain"' not in html
+    assert Domain.objects.get(pk=domain.pk).status == "pending"

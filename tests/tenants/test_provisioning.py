@@ -297,9 +297,9 @@ class TestPlatformApi:
     def test_suspend_and_activate(self, platform_admin, studio_a):
         client = api_client("localhost", token_of(platform_admin))
 
-        suspended = client.post(f"{self.url}{studio_a.pk}/suspend/")
+        suspended = client.post(f"{self.url}{studio_a.pk}/suspend/", {"reason": "Unpaid"}, format="json")
         studio_page = api_client("alpha.localhost").get("/")
-        activated = client.post(f"{self.url}{studio_a.pk}/activate/")
+        activated = client.post(f"{self.url}{studio_a.pk}/activate/", {"reason": "Paid"}, format="json")
 
         assert suspended.json()["status"] == "suspended"
         assert studio_page.status_code == 403

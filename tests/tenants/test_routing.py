@@ -60,7 +60,7 @@ def test_unknown_host_is_a_404_that_names_no_studio(host):
 def test_suspended_studio_answers_403_everywhere_and_keeps_its_data(anon_a, studio_a, owner_a, as_user):
     owner_client = as_user(owner_a)
     with schema_context("public"):
-        studio_suspend(studio=studio_a)
+        studio_suspend(studio=studio_a, reason="Unpaid")
 
     assert anon_a.get("/").status_code == 403
     assert anon_a.get("/accounts/login/").status_code == 403
@@ -70,7 +70,7 @@ def test_suspended_studio_answers_403_everywhere_and_keeps_its_data(anon_a, stud
     assert response.json()["code"] == "studio_suspended"
 
     with schema_context("public"):
-        studio_activate(studio=studio_a)
+        studio_activate(studio=studio_a, reason="Paid")
     response = owner_client.get("/api/users/me/")
     assert response.status_code == 200
     assert response.json()["email"] == owner_a.email
@@ -92,7 +92,9 @@ def test_a_new_domain_is_served_at_once_and_a_removed_one_stops(studio_a):
     from tenants.models import Domain
 
     with schema_context("public"):
-        domain = Domain.objects.create(domain="alpha-gym.example", tenant=studio_a, is_primary=False)
+        domain = Domain.objects.create(
+            domain="alpha-gym.example", tenant=studio_a, is_primary=False, status=Domain.Status.VERIFIED
+        )
     client = api_client("alpha-gym.example")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.conf.settings.ALLOWED_HOSTS", ["*"])
@@ -111,7 +113,7 @@ def test_a_suspension_is_seen_by_the_next_request_even_with_a_warm_cache(anon_a,
     assert anon_a.get("/healthz").status_code == 200  # the host is cached as active
 
     with schema_context("public"):
-        studio_suspend(studio=studio_a)
+        studio_suspend(studio=studio_a, reason="Unpaid")
 
     assert anon_a.get("/healthz").status_code == 403
 
