@@ -23,7 +23,7 @@ from shared_apps.core.money import money
 from shared_apps.core.tenancy import current_studio, studio_currency, studio_date
 from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
-from tenant_apps.desk.trainers import ServiceErrorsForm
+from tenant_apps.desk.forms import ServiceErrorsForm
 from tenant_apps.packages import services as package_services
 from tenant_apps.packages.api import SessionPackageInput
 from tenant_apps.packages.models import ClientPackage, SessionPackage

@@ -117,6 +117,19 @@ class ServiceErrorsMixin:
                     self.add_error(field, str(message))
 
 
+class ServiceErrorsForm(forms.Form):
+    """A form of one page (the desk's settings, staff, catalogue, hours): a service's refusal goes by the field it
+    names (the summary lists it), or into the summary when it names none. The booking panel's forms, several on a
+    page, use ServiceErrorsMixin instead."""
+
+    def add_application_error(self, error: ApplicationError) -> None:
+        if not error.fields:
+            self.add_error(None, error.message)
+        for name, messages_ in dict(error.fields).items():
+            for message in messages_ if isinstance(messages_, list) else [messages_]:
+                self.add_error(name if name in self.fields else None, str(message))
+
+
 class BookingNewForm(ServiceErrorsMixin, forms.Form):
     """A booking made at the desk: a known client (found by the search) or a new one, what, with whom, when, and
     how it is paid."""

@@ -27,7 +27,7 @@ from shared_apps.core.exceptions import ApplicationError, Forbidden
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, REASON_MAX_LENGTH, validate_name
 from tenant_apps.bookings import handover
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
-from tenant_apps.desk.trainers import ServiceErrorsForm
+from tenant_apps.desk.forms import ServiceErrorsForm
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import trainer_list
 

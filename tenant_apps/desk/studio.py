@@ -37,7 +37,7 @@ from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.phone_numbers import InvalidPhoneNumber, phone_number_e164, studio_phone_region
 from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name, validate_timezone
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
-from tenant_apps.desk.trainers import ServiceErrorsForm
+from tenant_apps.desk.forms import ServiceErrorsForm
 from tenants import services
 from tenants.countries import COUNTRY_CODES
 from tenants.models import CANCELLATION_WINDOW_MAX_HOURS, SMS_KIND_CHOICES, Studio

@@ -31,23 +31,13 @@ from shared_apps.core.validators import (
 from tenant_apps.availability import selectors as availability_selectors
 from tenant_apps.availability import services as availability_services
 from tenant_apps.desk.access import StaffRequiredMixin, forbidden
-from tenant_apps.desk.forms import BoundedDateField, StudioDateTimeField, refused_form
+from tenant_apps.desk.forms import BoundedDateField, ServiceErrorsForm, StudioDateTimeField, refused_form
 from tenant_apps.notifications import feed
 from tenant_apps.trainers import services as trainer_services
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import trainer_list
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-class ServiceErrorsForm(forms.Form):
-    def add_application_error(self, error: ApplicationError) -> None:
-        """The service's refusal, in the summary and by the field it is about (when this form has that field)."""
-        if not error.fields:
-            self.add_error(None, error.message)
-        for name, messages_ in dict(error.fields).items():
-            for message in messages_ if isinstance(messages_, list) else [messages_]:
-                self.add_error(name if name in self.fields else None, str(message))
 
 
 class TimesForm(ServiceErrorsForm):
