@@ -78,9 +78,9 @@ class StudioAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "schema_name", "theme", "status", "created"]
     list_filter = ["status", "theme"]
     search_fields = ["name", "slug", "domains__domain"]
-    # Status changes only through the suspend/activate actions, which call the services.
+    # Suspending and reactivating take a reason, given on the platform's own pages (/platform/): here the status
+    # is read only.
     readonly_fields = ["schema_name", "slug", "status", "created", "updated"]
-    actions = ["suspend", "activate"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -122,13 +122,3 @@ class StudioAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
         # A new studio was already created by the form's save(), through the provisioning service.
-
-    @admin.action(description="Suspend the selected studios")
-    def suspend(self, request, queryset):
-        for studio in queryset:
-            services.studio_suspend(studio=studio, actor=request.user, reason="From the Django admin.")
-
-    @admin.action(description="Reactivate the selected studios")
-    def activate(self, request, queryset):
-        for studio in queryset:
-            services.studio_activate(studio=studio, actor=request.user, reason="From the Django admin.")

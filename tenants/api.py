@@ -107,8 +107,6 @@ class StudioDetailApi(APIView):
 class StudioStatusInput(serializers.Serializer):
     # Required; the service says so when it is missing or blank (one rule for the API, the pages and the admin).
     reason = serializers.CharField(
-        required=False,
-        default="",
         allow_blank=True,
         max_length=REASON_MAX_LENGTH,
         help_text="Why (required): kept with the platform admin's name in the studio's audit log.",

@@ -205,12 +205,22 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
     name is free. Whoever claims it, only the studio its DNS names can verify it."""
     _owner_only(actor)
     host = domain_name_clean(domain)
-    studio = _studio_locked(studio.pk)
+    claimant = Domain.objects.filter(domain=host).values_list("tenant_id", flat=True).first()
+    # Both studios, in id order (every domain write locks its studio first: this one may touch two).
+    locked = {
+        row.pk: row
+        for row in Studio.objects.select_for_update().filter(pk__in={studio.pk, claimant} - {None}).order_by("pk")
+    }
+    studio = locked[studio.pk]
     custom_count = Domain.objects.filter(tenant=studio).exclude(domain__endswith=f".{platform_domain()}").count()
     if custom_count >= CUSTOM_DOMAINS_MAX:
         message = f"A studio can have at most {CUSTOM_DOMAINS_MAX} domains of its own: remove one first."
         raise ValidationFailed(message, fields={"domain": [message]})
     existing = Domain.objects.select_for_update().filter(domain=host).first()
+    if existing is not None and existing.tenant_id not in locked:
+        # Claimed by yet another studio between the look and the locks.
+        message = "This domain has just been added by another studio."
+        raise ValidationFailed(message, fields={"domain": [message]})
     if existing is not None:
         lapsed = existing.status == Domain.Status.PENDING and existing.created < timezone.now() - timedelta(
             days=PENDING_CLAIM_DAYS
@@ -219,6 +229,8 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
         if existing.tenant_id == studio.pk:
             message = "This studio already has this domain."
             raise ValidationFailed(message, fields={"domain": [message]})
+        if lapsed and _names_its_studio(existing):
+            lapsed = False  # its owner's DNS is right; the check hasn't got through yet (or an admin will approve)
         if not (lapsed or rejected):
             message = (
                 "This domain has been added by another studio. If it is yours, ask the platform's support: "
@@ -256,6 +268,15 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
     return created
 
 
+def _names_its_studio(domain: Domain) -> bool:
+    """The domain's DNS already names its claimant's platform host (and no other studio's)."""
+    try:
+        _dns_checked(domain)
+    except DomainCheckFailed:
+        return False
+    return True
+
+
 class _Deadline:
     def __init__(self, seconds: float):
         self.at = time.monotonic() + seconds
@@ -279,7 +300,7 @@ def _dns_checked(domain: Domain) -> list[str]:
             "changes can take up to a day to reach everyone."
         ) from None
     names = {normalise_host(name) for name in (canonical, *aliases)}
-    if expected not in names:
+    if expected not in names or _other_studios_named(names, studio=domain.tenant):
         raise DomainCheckFailed(
             f"{domain.domain}'s DNS record does not point to {expected}. Create a CNAME record for it pointing to "
             f"{expected} (the studio's own address on the platform); changes can take up to a day to reach "
@@ -292,6 +313,15 @@ def _dns_checked(domain: Domain) -> list[str]:
             f"{domain.domain} points to an address the platform does not connect to (not a public one)."
         )
     return allowed
+
+
+def _other_studios_named(names: set[str], *, studio: Studio) -> bool:
+    """The chain also names another studio's platform host: the proof is nobody's. (A platform whose wildcard
+    points through a name such as lb.<platform domain> would otherwise let a studio with that slug verify every
+    domain pointed at any studio; such names are reserved as slugs too.)"""
+    suffix = f".{platform_domain()}"
+    slugs = {name.removesuffix(suffix) for name in names if name.endswith(suffix)}
+    return Studio.objects.filter(slug__in=slugs).exclude(pk=studio.pk).exists()
 
 
 def _address_allowed(address: str) -> bool:

@@ -35,6 +35,14 @@ RESERVED_SLUGS = frozenset(
         "mail",
         "studio-template",
         "information-schema",
+        # Names a platform's own DNS may route studios' hosts through (custom domains' CNAME chains pass them).
+        "app",
+        "cdn",
+        "edge",
+        "ingress",
+        "lb",
+        "origin",
+        "proxy",
     }
 )
 

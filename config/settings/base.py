@@ -121,6 +121,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 SECURE_REFERRER_POLICY = "same-origin"
+# A pending custom domain proves itself over plain HTTP (it has no certificate yet): never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^\.well-known/trainerhub-verify/"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

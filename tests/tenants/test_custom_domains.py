@@ -15,12 +15,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from shared_apps.accounts.models import Role
-from shared_apps.core.exceptions import Conflict, Forbidden, ValidationFailed
+from shared_apps.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
 from tenants import domains
 from tenants.models import Domain, StudioEvent
 from tenants.tasks import domains_verify_pending
@@ -267,13 +268,28 @@ def test_another_studios_claim_is_not_verified_when_the_dns_names_the_real_owner
     assert "Alpha Strength" in Client(HTTP_HOST=CUSTOM).get("/").content.decode()
 
 
-def test_a_lapsed_claim_lets_no_third_party_verify_the_name(studio_a, studio_b, owner_a, owner_b, internet):
-    # A, the real owner, added the name and pointed it at its studio, but the claim was never checked in time.
+def test_a_lapsed_claim_whose_dns_names_its_studio_still_blocks_the_name(
+    studio_a, studio_b, owner_a, owner_b, internet
+):
+    # A, the real owner, added the name and pointed it at its studio, but the claim was never verified in time.
     claim_a = add(studio_a, owner_a)
     internet.point(CUSTOM, to=host_of(studio_a))
     Domain.objects.filter(pk=claim_a.pk).update(created=timezone.now() - timedelta(days=domains.PENDING_CLAIM_DAYS + 1))
 
-    # B may now add it (A's claim lapsed) and the platform serves B's token, but the DNS still names A's studio.
+    # The lapse doesn't free a name whose DNS is right: B is refused, A's claim stays.
+    with pytest.raises(ValidationFailed) as refused:
+        add(studio_b, owner_b)
+
+    assert "added by another studio" in refused.value.fields["domain"][0]
+    assert list(Domain.objects.filter(domain=CUSTOM).values_list("tenant_id", "status")) == [(studio_a.pk, "pending")]
+
+
+def test_a_lapsed_claim_lets_no_third_party_verify_the_name(studio_a, studio_b, owner_a, owner_b, internet):
+    # A added the name and never pointed it anywhere; its claim lapsed.
+    claim_a = add(studio_a, owner_a)
+    Domain.objects.filter(pk=claim_a.pk).update(created=timezone.now() - timedelta(days=domains.PENDING_CLAIM_DAYS + 1))
+
+    # B may now add it, and the platform serves B's token, but the DNS (set up since) names A's studio.
     claim_b = add(studio_b, owner_b)
     internet.serve_token_of(claim_b, cname=host_of(studio_a))
     with pytest.raises(domains.DomainCheckFailed):
@@ -283,6 +299,76 @@ def test_a_lapsed_claim_lets_no_third_party_verify_the_name(studio_a, studio_b, 
     assert counts["verified"] == 0
     assert Domain.objects.get(pk=claim_b.pk).status == "pending"
     assert Client(HTTP_HOST=CUSTOM).get("/").status_code == 404
+
+
+def test_a_chain_that_also_names_another_studios_host_proves_nothing(studio_a, studio_b, owner_b, internet):
+    """A platform whose wildcard points studios' hosts through one name (lb.<platform>): were a studio to have
+    that name as its slug, every domain pointed at any studio would pass through its host. Here studio A plays
+    that name: B's claim on a name whose chain runs B's host → A's host is not verified."""
+    claim_b = add(studio_b, owner_b)
+    internet.serve_token_of(claim_b)
+    internet.dns[CUSTOM] = (host_of(studio_a), [CUSTOM, host_of(studio_b)], ["127.0.0.1"])
+
+    with pytest.raises(domains.DomainCheckFailed):
+        domains.custom_domain_verify(domain=claim_b)
+    assert Domain.objects.get(pk=claim_b.pk).status == "pending"
+
+
+def test_load_balancer_names_are_not_studio_slugs():
+    from tenants.models import validate_slug
+
+    for slug in ("lb", "edge", "ingress", "proxy", "cdn", "origin", "app"):
+        with pytest.raises(ValidationError):
+            validate_slug(slug)
+
+
+def test_the_token_is_answered_over_plain_http_even_where_everything_else_goes_to_https(studio_a, owner_a, settings):
+    """Production redirects HTTP to HTTPS; a pending domain has no certificate yet, so its proof is exempt."""
+    domain = add(studio_a, owner_a)
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    visitor = Client(HTTP_HOST=CUSTOM, HTTP_X_FORWARDED_PROTO="http")
+
+    proof = visitor.get(domains.verification_path(domain))
+    elsewhere = Client(HTTP_HOST=host_of(studio_a), HTTP_X_FORWARDED_PROTO="http").get("/book/")
+
+    assert proof.status_code == 200 and proof.content.decode() == domain.verification_token
+    assert elsewhere.status_code == 301 and elsewhere["Location"].startswith("https://")
+
+
+def test_a_claim_on_a_lapsed_name_and_its_claimant_removing_it_at_once_both_finish(
+    studio_a, studio_b, owner_a, owner_b, internet
+):
+    """The claimant's removal locks its studio, then the domain; the new claim locks both studios by id, then the
+    domain: one waits for the other, neither deadlocks (each studio's id order is the same for both)."""
+    from tests.conftest import run_committed, run_in_threads
+
+    def lapsed_claim_of_b():
+        claim = add(studio_b, owner_b)
+        old = timezone.now() - timedelta(days=domains.PENDING_CLAIM_DAYS + 1)
+        Domain.objects.filter(pk=claim.pk).update(created=old)
+        return claim
+
+    try:
+        for _round in range(4):
+            claim_b = run_committed(lapsed_claim_of_b)
+
+            def act(index, claim_b=claim_b):
+                if index == 0:
+                    with tenant_context(studio_b):
+                        domains.domain_remove(domain=claim_b, actor=owner_b)
+                    return "removed"
+                return add(studio_a, owner_a).tenant_id
+
+            outcomes = run_in_threads(2, act)
+            # The removal may find the claim already gone (NotFound): a refusal, not a deadlock or a 500.
+            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+            assert all(isinstance(error, ApplicationError) for error in errors), outcomes
+            assert outcomes[1] == studio_a.pk, outcomes
+            run_committed(lambda: Domain.objects.filter(domain=CUSTOM).delete())
+    finally:
+        run_committed(lambda: Domain.objects.filter(domain=CUSTOM).delete())
+        run_committed(lambda: StudioEvent.objects.filter(subject=CUSTOM).delete())
 
 
 def test_a_rejected_claim_no_longer_blocks_the_name(studio_a, studio_b, owner_a, owner_b, platform_admin, internet):
