@@ -20,6 +20,7 @@ import re
 import secrets
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,6 +41,11 @@ VERIFY_PATH_PREFIX = "/.well-known/trainerhub-verify/"
 # The check runs in a request ("check now") and in a periodic task: connecting, sending and reading the whole
 # answer share this one deadline, so a host that trickles bytes can't hold a worker longer.
 VERIFY_DEADLINE_SECONDS = 10
+# The C library's resolver has no timeout of its own (retries can take tens of seconds): the lookup runs in one of
+# a few threads of its own and the check stops waiting after this long. A lookup still stuck keeps its thread
+# until the resolver gives up; with every thread stuck, the next checks time out too (they fail, never pass).
+DNS_SECONDS = 5
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="domain-dns")
 # Plain HTTP: a domain that is not verified has no certificate yet. A module constant so tests reach a local server.
 VERIFY_PORT = 80
 # The page holds the token and nothing else; more than this is not our page.
@@ -293,8 +299,9 @@ def _dns_checked(domain: Domain) -> list[str]:
     DomainCheckFailed otherwise."""
     expected = studio_platform_host(domain.tenant)
     try:
-        canonical, aliases, addresses = socket.gethostbyname_ex(domain.domain)
-    except (OSError, UnicodeError):
+        lookup = _RESOLVER.submit(socket.gethostbyname_ex, domain.domain)
+        canonical, aliases, addresses = lookup.result(timeout=DNS_SECONDS)
+    except (OSError, UnicodeError, TimeoutError):
         raise DomainCheckFailed(
             f"{domain.domain} has no DNS record yet. Create a CNAME record for it pointing to {expected}; "
             "changes can take up to a day to reach everyone."

@@ -3,6 +3,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import url_str_to_user_pk, user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, authenticate, password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, TextChoices
@@ -390,13 +391,26 @@ def staff_invitation_check(*, actor: User, user: User) -> None:
         raise InvitationNotPending()
 
 
+# An invitation goes again at most this often to one account: a slip of the finger doesn't flood an inbox.
+INVITATION_RESEND_SECONDS = 5 * 60
+
+
+class InvitationSentRecently(ApplicationError):
+    status_code = 429
+    code = "invitation_sent_recently"
+    message = "The invitation was sent a few minutes ago: give it time to arrive, then try again."
+
+
 @transaction.atomic
 def staff_invitation_resend(*, user: User, actor: User) -> User:
-    """Mail the invitation again with a fresh link to choose a password (a lost or expired mail). The link of the
-    first mail keeps working until it expires: both are for the same account, and the first password chosen
-    ends them all."""
+    """Mail the invitation again with a fresh link to choose a password (a lost or expired mail), at most once in
+    INVITATION_RESEND_SECONDS per account. The link of the first mail keeps working until it expires: both are for
+    the same account, and the first password chosen ends them all."""
     user = _lock_staff(user)
     staff_invitation_check(actor=actor, user=user)
+    # The cache's keys carry the studio's schema; a user id names one account there.
+    if not cache.add(f"accounts:invitation-resent:{user.pk}", True, INVITATION_RESEND_SECONDS):
+        raise InvitationSentRecently()
     link = _set_password_link(user=user)
     context = {"user": user, "link": link, "invited_by": actor, "role": user.get_role_display()}
     send_mail_on_commit(template="invitation", to=user.email, context=context)

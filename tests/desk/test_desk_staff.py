@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client as Browser
 from django_tenants.utils import tenant_context
 
@@ -216,6 +217,27 @@ def test_the_invitation_is_sent_again_with_a_fresh_link(studio_a, owner_a, djang
     assert "http://alpha.localhost/accounts/password/reset/key/" in mail.outbox[1].body
     assert "has added you" in mail.outbox[1].body
     assert "The invitation was sent again to kim.lee@alpha.test." in browser.get(STAFF).content.decode()
+
+
+def test_the_invitation_goes_again_at_most_once_in_five_minutes(
+    studio_a, owner_a, manager_a, django_capture_on_commit_callbacks
+):
+    browser = _browser(studio_a, owner_a)
+    _invite(browser, django_capture_on_commit_callbacks)
+    user = _user(studio_a, email="kim.lee@alpha.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(f"/desk/staff/{user.pk}/resend/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _browser(studio_a, manager_a).post(f"/desk/staff/{user.pk}/resend/")
+
+    assert again.status_code == 400
+    assert services.InvitationSentRecently.message in again.content.decode()
+    assert len(mail.outbox) == 2  # the invitation and the one resend
+    cache.clear()  # five minutes later
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.post(f"/desk/staff/{user.pk}/resend/").status_code == 302
+    assert len(mail.outbox) == 3
 
 
 def test_no_invitation_is_sent_to_someone_who_has_chosen_a_password(

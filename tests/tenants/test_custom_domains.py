@@ -468,6 +468,28 @@ def test_a_domain_resolving_to_a_private_address_is_never_fetched(studio_a, owne
     assert Domain.objects.get(pk=domain.pk).status == "pending"
 
 
+def test_a_dns_lookup_that_hangs_is_given_up_on(studio_a, owner_a, monkeypatch):
+    domain = add(studio_a, owner_a)
+    released = threading.Event()
+
+    def hanging_resolver(name):
+        released.wait(5)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(domains.socket, "gethostbyname_ex", hanging_resolver)
+    monkeypatch.setattr(domains, "DNS_SECONDS", 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(domains.DomainCheckFailed) as failure:
+            domains.custom_domain_verify(domain=domain)
+    finally:
+        released.set()
+
+    assert time.monotonic() - started < 2
+    assert "has no DNS record yet" in failure.value.message
+    assert Domain.objects.get(pk=domain.pk).status == "pending"
+
+
 def test_a_host_that_trickles_its_answer_is_cut_off_at_the_total_deadline(studio_a, owner_a, monkeypatch):
     """Each byte comes well within any per-read timeout; the whole answer would take far longer than the
     deadline, which covers connecting, the headers and the body together."""
