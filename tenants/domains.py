@@ -31,9 +31,9 @@ from django_tenants.utils import remove_www
 
 from shared_apps.accounts.models import Role
 from shared_apps.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound, ValidationFailed
-from shared_apps.core.validators import REASON_MAX_LENGTH
 from tenants.models import Domain, Studio, StudioEvent
 from tenants.selectors import normalise_host, studio_for_host
+from tenants.services import reason_checked
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,11 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
     name is free. Whoever claims it, only the studio its DNS names can verify it."""
     _owner_only(actor)
     host = domain_name_clean(domain)
-    claimant = Domain.objects.filter(domain=host).values_list("tenant_id", flat=True).first()
+    claim = Domain.objects.select_related("tenant").filter(domain=host).first()
+    claimant = claim.tenant_id if claim is not None else None
+    # Whether a lapsed claim's DNS already names its studio: looked up before any lock is taken (it can take
+    # seconds), and trusted under the locks only if the claim is still that row, pending.
+    dns_names_claimant = claim is not None and _is_lapsed(claim) and _names_its_studio(claim)
     # Both studios, in id order (every domain write locks its studio first: this one may touch two).
     locked = {
         row.pk: row
@@ -228,14 +232,12 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
         message = "This domain has just been added by another studio."
         raise ValidationFailed(message, fields={"domain": [message]})
     if existing is not None:
-        lapsed = existing.status == Domain.Status.PENDING and existing.created < timezone.now() - timedelta(
-            days=PENDING_CLAIM_DAYS
-        )
+        lapsed = _is_lapsed(existing)
         rejected = existing.status == Domain.Status.REJECTED
         if existing.tenant_id == studio.pk:
             message = "This studio already has this domain."
             raise ValidationFailed(message, fields={"domain": [message]})
-        if lapsed and _names_its_studio(existing):
+        if lapsed and (existing.pk != claim.pk or dns_names_claimant):
             lapsed = False  # its owner's DNS is right; the check hasn't got through yet (or an admin will approve)
         if not (lapsed or rejected):
             message = (
@@ -264,7 +266,6 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
                 is_primary=False,
                 status=Domain.Status.PENDING,
                 verification_token=secrets.token_urlsafe(32),
-                created=timezone.now(),
             )
     except IntegrityError:
         # Two requests for one name both found it free; the unique index lets one through.
@@ -272,6 +273,13 @@ def custom_domain_add(*, studio: Studio, domain: str, actor) -> Domain:
         raise ValidationFailed(message, fields={"domain": [message]}) from None
     _event_record(studio=studio, action=StudioEvent.Action.DOMAIN_ADDED, subject=host, actor=actor)
     return created
+
+
+def _is_lapsed(domain: Domain) -> bool:
+    """A pending claim older than PENDING_CLAIM_DAYS: it no longer blocks the name by itself."""
+    return domain.status == Domain.Status.PENDING and domain.created < timezone.now() - timedelta(
+        days=PENDING_CLAIM_DAYS
+    )
 
 
 def _names_its_studio(domain: Domain) -> bool:
@@ -423,7 +431,8 @@ def _token_fetch(domain: Domain, addresses: list[str]) -> None:
 
 
 def _check_rate_limited(domain: Domain) -> None:
-    key = f"tenants:domain-check:{connection.schema_name}:{domain.pk}"
+    # A domain's id is the platform's (the public schema); the cache's key function adds the schema anyway.
+    key = f"tenants:domain-check:{domain.pk}"
     now = time.time()
     if not cache.add(key, now + CHECK_INTERVAL_SECONDS, CHECK_INTERVAL_SECONDS):
         again = cache.get(key) or now + CHECK_INTERVAL_SECONDS
@@ -484,13 +493,7 @@ def domain_reject(*, domain: Domain, actor, reason: str) -> Domain:
     """A platform admin refuses a pending domain; the owner sees why, and may remove it. The name is then free
     for another studio's claim."""
     _platform_admin_only(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        message = "Say why, so the studio's owner knows what to do."
-        raise ValidationFailed(message, fields={"reason": [message]})
-    if len(reason) > REASON_MAX_LENGTH:
-        message = f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."
-        raise ValidationFailed(message, fields={"reason": [message]})
+    reason = reason_checked(reason, required_message="Say why, so the studio's owner knows what to do.")
     _studio_locked(domain.tenant_id)
     domain = _locked(domain)
     if domain.status != Domain.Status.PENDING:

@@ -157,11 +157,12 @@ def studio_create(
 REASON_REQUIRED_MESSAGE = "Say why: the reason is kept in the studio's audit log."
 
 
-def _reason_checked(reason: str) -> str:
-    """Suspending or reactivating a studio always says why, whoever does it (API, platform page, Django admin)."""
+def reason_checked(reason: str, *, required_message: str = REASON_REQUIRED_MESSAGE) -> str:
+    """The reason a platform admin gives (suspending or reactivating a studio, through the API or the platform's
+    pages; rejecting a domain), stripped: never blank, never longer than REASON_MAX_LENGTH."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(REASON_REQUIRED_MESSAGE, fields={"reason": [REASON_REQUIRED_MESSAGE]})
+        raise ValidationFailed(required_message, fields={"reason": [required_message]})
     if len(reason) > REASON_MAX_LENGTH:
         message = f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."
         raise ValidationFailed(message, fields={"reason": [message]})
@@ -169,7 +170,7 @@ def _reason_checked(reason: str) -> str:
 
 
 def _studio_status_set(*, studio: Studio, status: str, action: str, actor: User | None, reason: str) -> Studio:
-    reason = _reason_checked(reason)
+    reason = reason_checked(reason)
     # Locked: two admins suspending at once write one change and one line in the log, not two.
     studio = _studio_locked(studio)
     if studio.status == status:

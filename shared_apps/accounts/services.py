@@ -18,7 +18,7 @@ from shared_apps.accounts.mfa import (
     mfa_enrollment_message,
     mfa_required_for,
 )
-from shared_apps.accounts.models import STAFF_ROLES, Role, User, UserManager
+from shared_apps.accounts.models import MANAGING_ROLES, STAFF_ROLES, Role, User, UserManager
 from shared_apps.accounts.signals import client_registered, profile_changed, staff_changed
 from shared_apps.accounts.throttles import login_attempt_start
 from shared_apps.core.exceptions import ApplicationError, Forbidden, ValidationFailed, full_clean_or_fail
@@ -247,6 +247,17 @@ class StaffChange(TextChoices):
     REACTIVATED = "reactivated", "Reactivated"
 
 
+def _invitation_send(*, user: User, invited_by: User | None) -> None:
+    """The invitation mail, with a fresh link to choose a password, once the transaction commits."""
+    context = {
+        "user": user,
+        "link": _set_password_link(user=user),
+        "invited_by": invited_by,
+        "role": user.get_role_display(),
+    }
+    send_mail_on_commit(template="invitation", to=user.email, context=context)
+
+
 @transaction.atomic
 def staff_invite(*, email: str, first_name: str, last_name: str, role: str, invited_by: User | None = None) -> User:
     """Create a staff account without a password and mail its holder a link to choose one (on the studio's
@@ -254,9 +265,7 @@ def staff_invite(*, email: str, first_name: str, last_name: str, role: str, invi
     if role not in (Role.OWNER, Role.MANAGER, Role.TRAINER):
         raise ValidationFailed(fields={"role": ["Staff accounts are owners, managers or trainers."]})
     user = user_create(email=email, first_name=first_name, last_name=last_name, role=role)
-    link = _set_password_link(user=user)
-    context = {"user": user, "link": link, "invited_by": invited_by, "role": user.get_role_display()}
-    send_mail_on_commit(template="invitation", to=user.email, context=context)
+    _invitation_send(user=user, invited_by=invited_by)
     # A trainer gets their trainer profile in this same transaction (tenant_apps/trainers/receivers.py).
     staff_changed.send(sender=User, user=user, change=StaffChange.INVITED)
     return user
@@ -381,7 +390,7 @@ def staff_invitation_pending(user: User) -> bool:
 def staff_invitation_check(*, actor: User, user: User) -> None:
     """Raise unless ``actor`` may send ``user``'s invitation again: whoever may invite (the owner and managers),
     to a manager or trainer whose invitation is still open."""
-    if actor.role not in (Role.OWNER, Role.MANAGER):
+    if actor.role not in MANAGING_ROLES:
         raise Forbidden("Only the studio's owner and managers can send an invitation.")
     if user.role not in STAFF_ROLE_CHOICES:
         raise Forbidden("Invitations are sent to managers and trainers only.")
@@ -411,7 +420,5 @@ def staff_invitation_resend(*, user: User, actor: User) -> User:
     # The cache's keys carry the studio's schema; a user id names one account there.
     if not cache.add(f"accounts:invitation-resent:{user.pk}", True, INVITATION_RESEND_SECONDS):
         raise InvitationSentRecently()
-    link = _set_password_link(user=user)
-    context = {"user": user, "link": link, "invited_by": actor, "role": user.get_role_display()}
-    send_mail_on_commit(template="invitation", to=user.email, context=context)
+    _invitation_send(user=user, invited_by=actor)
     return user

@@ -16,5 +16,18 @@ class StaffRequiredMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+class ManagersRequiredMixin(StaffRequiredMixin):
+    """The owner and managers (the API's IsStudioManager): a trainer gets the 403 page with ``managers_only``, what
+    the page is for in words."""
+
+    managers_only = "Only the studio's owner and managers can do this."
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and user.is_studio_staff and not user.manages_studio:
+            return forbidden(request, self.managers_only)
+        return super().dispatch(request, *args, **kwargs)
+
+
 def forbidden(request, message: str = "This part of the studio's site is for its staff.", status: int = 403):
     return render(request, "desk/forbidden.html", {"message": message}, status=status)

@@ -22,7 +22,7 @@ from shared_apps.core.exceptions import ApplicationError
 from shared_apps.core.money import money
 from shared_apps.core.tenancy import current_studio, studio_currency, studio_date
 from shared_apps.core.validators import TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, validate_name
-from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.access import ManagersRequiredMixin
 from tenant_apps.desk.forms import ServiceErrorsForm
 from tenant_apps.packages import services as package_services
 from tenant_apps.packages.api import SessionPackageInput
@@ -36,14 +36,8 @@ from tenant_apps.trainers.selectors import session_type_list, trainer_list
 MANAGERS_ONLY = "Only the studio's owner and managers can change the session types and packages."
 
 
-class ManagersOnlyMixin(StaffRequiredMixin):
-    """The owner and managers: a visitor is sent to sign in, a client or a trainer gets the 403 page."""
-
-    def dispatch(self, request, *args, **kwargs):
-        user = request.user
-        if user.is_authenticated and user.is_studio_staff and not user.manages_studio:
-            return forbidden(request, MANAGERS_ONLY)
-        return super().dispatch(request, *args, **kwargs)
+class ManagersOnlyMixin(ManagersRequiredMixin):
+    managers_only = MANAGERS_ONLY
 
 
 # -- forms ------------------------------------------------------------------------------------------------

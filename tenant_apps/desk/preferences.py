@@ -1,6 +1,6 @@
 """The desk: "My notifications", where any member of staff chooses which staff notices they get by email (all
-of them unless turned off here), through the outbox's services, which read the same choice when they write a
-notice: a notice turned off is never written, let alone sent."""
+of them unless turned off here), through the outbox's services, which read the choice when a notice is due: a
+notice turned off is written with the booking and suppressed instead of sent."""
 
 from django import forms
 from django.contrib import messages

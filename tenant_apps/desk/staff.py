@@ -26,7 +26,7 @@ from shared_apps.accounts.selectors import staff_list
 from shared_apps.core.exceptions import ApplicationError, Forbidden
 from shared_apps.core.validators import PERSON_NAME_MAX_LENGTH, REASON_MAX_LENGTH, validate_name
 from tenant_apps.bookings import handover
-from tenant_apps.desk.access import StaffRequiredMixin, forbidden
+from tenant_apps.desk.access import ManagersRequiredMixin, forbidden
 from tenant_apps.desk.forms import ServiceErrorsForm
 from tenant_apps.trainers.models import Trainer
 from tenant_apps.trainers.selectors import trainer_list
@@ -36,14 +36,8 @@ ROLE_CHOICES = [(Role.MANAGER.value, Role.MANAGER.label), (Role.TRAINER.value, R
 ROLE_ERROR = "Choose manager or trainer."
 
 
-class ManagersRequiredMixin(StaffRequiredMixin):
-    """The owner and managers, as the staff API's IsStudioManager; a trainer gets the desk's 403 page."""
-
-    def dispatch(self, request, *args, **kwargs):
-        user = request.user
-        if user.is_authenticated and user.is_studio_staff and not user.manages_studio:
-            return forbidden(request, MANAGERS_ONLY)
-        return super().dispatch(request, *args, **kwargs)
+class StaffManagersMixin(ManagersRequiredMixin):
+    managers_only = MANAGERS_ONLY
 
 
 def _person(user_id: int) -> User:
@@ -222,7 +216,7 @@ def staff_page(
         return render(request, "desk/staff/list.html", context, status=status)
 
 
-class StaffListView(ManagersRequiredMixin, View):
+class StaffListView(StaffManagersMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return staff_page(request)
 
@@ -230,7 +224,7 @@ class StaffListView(ManagersRequiredMixin, View):
 # -- invite ---------------------------------------------------------------------------------------------------
 
 
-class StaffInviteView(ManagersRequiredMixin, View):
+class StaffInviteView(StaffManagersMixin, View):
     """As POST /api/staff/: the account is made without a password and its holder mailed a link to choose one."""
 
     template_name = "desk/staff/invite.html"
@@ -258,7 +252,7 @@ class StaffInviteView(ManagersRequiredMixin, View):
 # -- one person's actions -------------------------------------------------------------------------------------
 
 
-class StaffResendView(ManagersRequiredMixin, View):
+class StaffResendView(StaffManagersMixin, View):
     def post(self, request: HttpRequest, user_id: int) -> HttpResponse:
         person = _person(user_id)
         form = ActionForm(request.POST)
@@ -274,7 +268,7 @@ class StaffResendView(ManagersRequiredMixin, View):
         return redirect("desk:staff")
 
 
-class StaffRoleView(ManagersRequiredMixin, View):
+class StaffRoleView(StaffManagersMixin, View):
     """As PATCH /api/staff/{id}/: the owner makes a manager a trainer or a trainer a manager."""
 
     def post(self, request: HttpRequest, user_id: int) -> HttpResponse:
@@ -293,7 +287,7 @@ class StaffRoleView(ManagersRequiredMixin, View):
         return staff_page(request, problem=(person.pk, form), status=400)
 
 
-class StaffReactivateView(ManagersRequiredMixin, View):
+class StaffReactivateView(StaffManagersMixin, View):
     """As POST /api/staff/{id}/reactivate/."""
 
     def post(self, request: HttpRequest, user_id: int) -> HttpResponse:
@@ -311,7 +305,7 @@ class StaffReactivateView(ManagersRequiredMixin, View):
         return redirect("desk:staff")
 
 
-class StaffDeactivateView(ManagersRequiredMixin, View):
+class StaffDeactivateView(StaffManagersMixin, View):
     """GET: what deactivating would leave behind (a trainer's future bookings) and the choice of what becomes of
     them; POST: tenant_apps.bookings.handover.staff_deactivate_with_bookings, in one transaction, as
     POST /api/staff/{id}/deactivate/."""

@@ -32,11 +32,16 @@ def _check_studio_schema(name: str) -> None:
 
 # Well under STUCK_AFTER: a worker still sending when the sweep claims the row again would be a second sender.
 @shared_task(name="notifications.send", soft_time_limit=120, time_limit=150)
-def send_notification(*, notification_ids: list[int]) -> list[str | None]:
+def send_notification(
+    *, notification_ids: list[int] | None = None, notification_id: int | None = None
+) -> list[str | None]:
     """Send the messages of one change, queued as one task after its transaction committed (a message to the
-    client, its SMS, the trainer's notice); no retry of its own (each row retries). Their statuses."""
+    client, its SMS, the trainer's notice); no retry of its own (each row retries). Their statuses.
+    ``notification_id``: one row, as the previous release queued it (tasks still in the broker during a deploy)."""
     _check_studio_schema("notifications.send")
-    return [notification_send(notification_id=pk) for pk in notification_ids]
+    if notification_id is not None:
+        notification_ids = [*(notification_ids or []), notification_id]
+    return [notification_send(notification_id=pk) for pk in notification_ids or []]
 
 
 # Under SWEEP_LOCK_SECONDS: a sweep stuck in one send is stopped before its lock could pass to the next one.

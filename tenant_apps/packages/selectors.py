@@ -62,7 +62,8 @@ def _covers(session_type: SessionType) -> Q:
 
 
 def usable_client_packages(*, client: Client, session_type: SessionType, on_date: date) -> QuerySet[ClientPackage]:
-    """The client's packages that could pay for a ``session_type`` session on ``on_date`` (the studio's day)."""
+    """The client's packages that could pay for a ``session_type`` session on ``on_date`` (the studio's day).
+    ``usable_client_package_ids`` is the same rule in SQL, for the booking's transaction: change both."""
     return ClientPackage.objects.filter(
         _covers(session_type),
         client=client,

@@ -357,3 +357,16 @@ def test_a_retry_is_timed_from_the_claim_not_from_a_stale_sweep_clock(studio_a, 
         row.refresh_from_db()
 
     assert row.updated >= before and row.send_after >= before + timedelta(minutes=1)
+
+
+def test_a_send_task_queued_by_the_previous_release_with_one_id_still_sends(studio_a, make_booking):
+    """During a deploy the broker may still hold tasks that name one row (notification_id=)."""
+    from tenant_apps.notifications.tasks import send_notification
+
+    booking = make_booking()
+    [confirmation] = rows(studio_a, booking, kind="booking_confirmed")
+    with tenant_context(studio_a):
+        row = Notification.objects.get(booking=booking, kind="booking_confirmed")
+        assert confirmation[1] == "pending"
+
+        assert send_notification(notification_id=row.pk) == ["sent"]
